@@ -1,0 +1,84 @@
+# 店小二 — make run: start the assistant; make test: everything CI checks.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        ?= .venv
+BIN         := $(VENV)/bin
+RASA_PORT   ?= 5005
+ACTIONS_PORT ?= 5055
+MODEL_DIR   ?= models
+MODEL_NAME  ?= dianxiaoer
+TRACKER_DB  ?= .rasa/tracker.db
+NLU_GATE    ?= 0.93
+
+export VENV RASA_PORT ACTIONS_PORT MODEL_DIR MODEL_NAME TRACKER_DB
+export ACTIONS_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+export TRACKER_DIALECT ?= sqlite
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help install data train run chat test lint validate pytest test-core test-nlu eval lock clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install:  ## create .venv (Python 3.10) and install pinned dependencies when they changed
+	@scripts/bootstrap.sh
+
+data: install  ## generate the jieba user dictionary from knowledge/vocabulary.yml
+	@$(BIN)/python -m dianxiaoer.vocabulary .build/jieba
+
+train: install  ## train the model when data/config/domain changed
+	@scripts/train.sh
+
+run: train  ## start the action server and the Rasa server (REST + socket.io)
+	@mkdir -p $(dir $(TRACKER_DB))
+	@scripts/run.sh
+
+chat: train  ## talk to the assistant in the terminal (starts the action server too)
+	@$(BIN)/rasa run actions --actions actions --port $(ACTIONS_PORT) > .rasa/actions-chat.log 2>&1 & \
+	  trap "kill $$! 2>/dev/null" EXIT; \
+	  $(BIN)/rasa shell --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --endpoints endpoints.yml
+
+test: install  ## lint, validate data, train once, pytest, test stories, NLU gate
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory lint validate train pytest test-core test-nlu && \
+	echo "==> make test passed in $$(( $$(date +%s) - start )) s"
+
+lint:  ## ruff
+	@echo "==> ruff check"
+	@$(BIN)/ruff check .
+
+validate: data  ## rasa data validate --fail-on-warnings
+	@echo "==> rasa data validate"
+	@$(BIN)/rasa data validate --fail-on-warnings --quiet
+
+pytest:  ## unit, action and end-to-end tests (uses the trained model)
+	@echo "==> pytest"
+	@$(BIN)/python -m pytest -q
+
+test-core:  ## test stories, failing on any prediction error
+	@echo "==> rasa test core"
+	@mkdir -p results
+	@$(BIN)/rasa test core --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --stories tests/stories \
+	  --endpoints endpoints.yml --out results/core --fail-on-prediction-errors --quiet
+
+test-nlu: eval  ## held-out NLU evaluation with the macro-F1 gate
+	@$(BIN)/python -m dianxiaoer.evaluation gate results/nlu --min-macro-f1 $(NLU_GATE)
+
+eval: train  ## held-out NLU report (per-intent P/R/F1, confusion matrix, histogram) in results/nlu
+	@echo "==> rasa test nlu on the held-out set"
+	@rm -rf results/nlu && mkdir -p results/nlu
+	@$(BIN)/rasa test nlu --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --nlu tests/nlu/heldout.yml \
+	  --out results/nlu --quiet > results/nlu/rasa-test-nlu.log 2>&1 || { tail -30 results/nlu/rasa-test-nlu.log; exit 1; }
+	@$(BIN)/python -m dianxiaoer.evaluation summary results/nlu
+
+lock:  ## regenerate requirements.lock from the current .venv
+	@{ echo "# Full lock of the Python 3.10 environment (pip freeze). Regenerate: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable; } > requirements.lock
+
+clean:  ## remove models, results, caches and the embedded databases (keeps .venv)
+	rm -rf $(MODEL_DIR) results .build .rasa .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

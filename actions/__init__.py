@@ -1,0 +1,1 @@
+"""Rasa action server adapters; the logic they call lives in the `dianxiaoer` package."""

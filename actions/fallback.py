@@ -1,0 +1,52 @@
+"""Two-stage fallback: suggest likely intents, then apologize and offer the menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import localized_buttons
+from dianxiaoer.fallback import (
+    extra_buttons,
+    load_intent_questions,
+    previous_turn_actions,
+    suggest_intents,
+)
+from dianxiaoer.policy import get_policy
+
+ACTION_NAME = "action_suggest_intents"
+
+
+class ActionSuggestIntents(Action):
+    """On low NLU confidence: offer the top intents as "您是想问…" buttons plus
+    "都不是" and "转人工". On a second miss in a row: apologize, show the FAQ menu and
+    the human contact."""
+
+    def name(self) -> str:
+        """Action name used in rules."""
+        return ACTION_NAME
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Utter the suggestion or the final fallback."""
+        policy = get_policy()
+        if ACTION_NAME in previous_turn_actions(tracker.events):
+            dispatcher.utter_message(response="utter_fallback_final", **policy.reply_values())
+            return []
+        suggestions = suggest_intents(
+            tracker.latest_message.get("intent_ranking") or [],
+            load_intent_questions(),
+            limit=policy["nlu.fallback_suggestions"],
+            min_confidence=policy["nlu.fallback_min_confidence"],
+        )
+        buttons = [{"title": question, "payload": f"/{intent}"} for intent, question in suggestions]
+        # "都不是" sends /nlu_fallback, which re-enters this action as a second miss.
+        buttons += extra_buttons()
+        dispatcher.utter_message(
+            response="utter_fallback_suggest", buttons=localized_buttons(buttons, tracker)
+        )
+        return []
+

@@ -1,0 +1,83 @@
+"""Read `rasa test nlu` reports: print a summary and enforce the macro-F1 gate.
+
+`python -m dianxiaoer.evaluation summary results/nlu`
+`python -m dianxiaoer.evaluation gate results/nlu --min-macro-f1 0.93`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+#: Labels in Rasa's report that are aggregates, not intents.
+AGGREGATES = {"accuracy", "macro avg", "weighted avg", "micro avg"}
+
+
+def load_intent_report(results_dir: Path) -> dict:
+    """The intent_report.json that `rasa test nlu` wrote into `results_dir`."""
+    path = results_dir / "intent_report.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run `make eval` first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def macro_f1(report: dict) -> float:
+    """Macro-averaged F1 over intents."""
+    return float(report["macro avg"]["f1-score"])
+
+
+def per_intent(report: dict) -> dict[str, dict]:
+    """Per-intent precision/recall/F1/support, without the aggregate rows."""
+    return {k: v for k, v in report.items() if k not in AGGREGATES and isinstance(v, dict)}
+
+
+def entity_reports(results_dir: Path) -> dict[str, float]:
+    """Macro F1 per entity extractor from its *_report.json (if any)."""
+    scores = {}
+    for path in sorted(results_dir.glob("*Extractor_report.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if "macro avg" in data:
+            scores[path.stem.replace("_report", "")] = float(data["macro avg"]["f1-score"])
+    return scores
+
+
+def summary(results_dir: Path) -> str:
+    """Human-readable table of the held-out results; macro-F1 on the last line."""
+    report = load_intent_report(results_dir)
+    rows = per_intent(report)
+    lines = [f"{'intent':<22}{'prec':>7}{'recall':>8}{'f1':>7}{'n':>5}"]
+    for name, r in sorted(rows.items(), key=lambda kv: kv[1]["f1-score"]):
+        lines.append(
+            f"{name:<22}{r['precision']:>7.3f}{r['recall']:>8.3f}"
+            f"{r['f1-score']:>7.3f}{int(r['support']):>5}"
+        )
+    for extractor, f1 in entity_reports(results_dir).items():
+        lines.append(f"entities {extractor}: macro-F1 {f1:.3f}")
+    lines.append(f"accuracy {report.get('accuracy', 0.0):.3f}")
+    total = sum(int(r["support"]) for r in rows.values())
+    lines.append(f"held-out intent macro-F1: {macro_f1(report):.4f} ({len(rows)} intents, {total} examples)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["summary", "gate"])
+    parser.add_argument("results_dir", type=Path)
+    parser.add_argument("--min-macro-f1", type=float, default=0.93)
+    args = parser.parse_args(argv)
+    report = load_intent_report(args.results_dir)
+    if args.command == "summary":
+        print(summary(args.results_dir))
+        return 0
+    score = macro_f1(report)
+    if score < args.min_macro_f1:
+        print(f"FAIL: held-out intent macro-F1 {score:.4f} < gate {args.min_macro_f1}")
+        return 1
+    print(f"OK: held-out intent macro-F1 {score:.4f} >= gate {args.min_macro_f1}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

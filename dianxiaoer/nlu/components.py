@@ -1,0 +1,221 @@
+"""Rasa graph components: text normalizer, vocabulary entity ruler, input guard.
+
+They are thin: the work is done by `dianxiaoer.text` and `dianxiaoer.vocabulary`, which
+have no Rasa imports and are unit-tested on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    INTENT,
+    INTENT_RANKING_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from dianxiaoer import text as textlib
+from dianxiaoer import vocabulary
+
+logger = logging.getLogger(__name__)
+
+#: Output property describing the raw input; kept in the tracker's parse data.
+INPUT_KEY = "input"
+#: Intent assigned to input with no letter, digit or Chinese character.
+GIBBERISH_INTENT = "send_gibberish"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class TextNormalizer(GraphComponent):
+    """First in the pipeline: rewrites TEXT to the canonical simplified form.
+
+    The original text, its script (simplified/traditional), whether it was cut and
+    whether it carries any meaning are stored under `input` in the parse data.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Default config: `max_chars` None means the policy file's nlu.max_message_chars."""
+        return {"max_chars": None}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Store the config; the character limit is resolved on first use."""
+        self._config = config
+        self._max_chars: int | None = config.get("max_chars")
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TextNormalizer:
+        """Create the component (nothing to train)."""
+        return cls(config)
+
+    @property
+    def max_chars(self) -> int:
+        """Length limit from the config, else from the shop policy file."""
+        if self._max_chars is None:
+            from dianxiaoer.policy import get_policy
+
+            self._max_chars = int(get_policy()["nlu.max_message_chars"])
+        return self._max_chars
+
+    def _normalize(self, message: Message, remap_entities: bool) -> None:
+        raw = message.get(TEXT)
+        if raw is None:  # intent-only or action messages from stories
+            return
+        result = textlib.normalize(raw, self.max_chars)
+        message.set(TEXT, result.text)
+        message.set(
+            INPUT_KEY,
+            {
+                "original": result.original,
+                "script": result.script,
+                "truncated": result.truncated,
+                "meaningful": result.meaningful,
+            },
+            add_to_output=True,
+        )
+        if remap_entities and message.get(ENTITIES) and result.text != raw:
+            kept = []
+            for entity in message.get(ENTITIES):
+                span = result.map_span(entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END])
+                if span:
+                    kept.append({**entity, "start": span[0], "end": span[1]})
+            message.set(ENTITIES, kept)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Normalize training examples too, moving annotated entity offsets along."""
+        for example in training_data.training_examples:
+            self._normalize(example, remap_entities=True)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Normalize incoming messages."""
+        for message in messages:
+            self._normalize(message, remap_entities=False)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Finds products, couriers, payment methods, policy and glossary terms.
+
+    A blank spaCy `zh` pipeline (jieba segmenter) with an EntityRuler whose patterns come
+    from the vocabulary file at load time, so vocabulary edits need no retraining. The
+    same words are added to jieba so the Rasa tokenizer keeps them whole as well.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Default config: `vocabulary_file` None means SHOP_VOCABULARY_FILE / default."""
+        return {"vocabulary_file": None}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Store the config; spaCy and the patterns are built on first use."""
+        self._config = config
+        self._nlp = None
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> VocabularyEntityExtractor:
+        """Create the component (nothing to train)."""
+        return cls(config)
+
+    @property
+    def nlp(self):
+        """The spaCy pipeline, built lazily from the vocabulary file."""
+        if self._nlp is None:
+            from pathlib import Path
+
+            path = self._config.get("vocabulary_file")
+            terms = vocabulary.load_vocabulary(Path(path) if path else None)
+            self._nlp = build_entity_pipeline(terms)
+        return self._nlp
+
+    def extract(self, text: str) -> list[dict[str, Any]]:
+        """Entities in `text` as Rasa entity dicts (value = canonical name)."""
+        if not text:
+            return []
+        doc = self.nlp(text)
+        return [
+            {
+                "entity": ent.label_,
+                "start": ent.start_char,
+                "end": ent.end_char,
+                "value": ent.ent_id_ or ent.text,
+                "confidence_entity": 1.0,
+            }
+            for ent in doc.ents
+        ]
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Append vocabulary entities to each message."""
+        for message in messages:
+            found = self.add_extractor_name(self.extract(message.get(TEXT) or ""))
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages
+
+
+def build_entity_pipeline(terms: list[vocabulary.Term]):
+    """A blank spaCy zh pipeline segmented by jieba, with an EntityRuler for `terms`."""
+    import spacy
+
+    vocabulary.add_words_to_jieba(terms)
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    ruler.add_patterns(vocabulary.ruler_patterns(terms))
+    return nlp
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class InputGuard(GraphComponent):
+    """Last in the pipeline: input without any meaning (empty, emoji or punctuation
+    only) is labelled `send_gibberish` with certainty, whatever the classifier guessed,
+    so it gets a polite reply instead of a random intent or silence."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Store the config."""
+        self._config = config
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> InputGuard:
+        """Create the component (nothing to train)."""
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Override the intent of meaningless messages."""
+        for message in messages:
+            info = message.get(INPUT_KEY) or {}
+            text = message.get(TEXT) or ""
+            if info.get("meaningful") is False or not text.strip():
+                intent = {"name": GIBBERISH_INTENT, "confidence": 1.0}
+                message.set(INTENT, intent, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+                message.set(ENTITIES, [], add_to_output=True)
+        return messages

@@ -1,0 +1,40 @@
+"""Runtime settings from environment variables, with defaults for one machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The project root (the directory holding domain.yml).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and ports the project uses; see README "Configuration"."""
+
+    rasa_port: int
+    actions_port: int
+    policy_file: Path
+    vocabulary_file: Path
+    tracker_db: Path
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    path = Path(value) if value else default
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def get_settings() -> Settings:
+    """Read the settings now (cheap; not cached, so tests can change the environment)."""
+    return Settings(
+        rasa_port=int(os.environ.get("RASA_PORT", "5005")),
+        actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
+        policy_file=_path("SHOP_POLICY_FILE", PROJECT_ROOT / "config" / "policy.yml"),
+        vocabulary_file=_path(
+            "SHOP_VOCABULARY_FILE", PROJECT_ROOT / "knowledge" / "vocabulary.yml"
+        ),
+        tracker_db=_path("TRACKER_DB", PROJECT_ROOT / ".rasa" / "tracker.db"),
+    )

@@ -1,0 +1,165 @@
+"""Text normalization for Chinese shop chat: script, width, whitespace, repetition, length.
+
+Customers write simplified or traditional characters, full-width letters and digits
+(from Chinese input methods), runs of "？？？" or "哈哈哈哈哈", and sometimes paste whole
+pages. The NLU pipeline sees one canonical form; the original is kept so replies can
+follow the customer's script.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+TRADITIONAL = "traditional"
+SIMPLIFIED = "simplified"
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_MEANINGFUL = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7afA-Za-z0-9]")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
+# Same punctuation mark repeated: "???" -> "?", "。。。" -> "。". Ellipses stay one "…".
+_REPEATED_PUNCT = re.compile(r"([!?,.;:~\-。，、！？；：…～·])\1+")
+# Same CJK character more than three times ("哈哈哈哈哈哈") -> three. Digits and letters
+# are left alone: order numbers like 202611110001 must survive.
+_REPEATED_CJK = re.compile(r"([\u4e00-\u9fff])\1{3,}")
+
+
+@lru_cache(maxsize=1)
+def _converter(config: str):
+    # Imported lazily: building OpenCC's dictionaries costs ~0.2 s.
+    from opencc import OpenCC
+
+    return OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional Chinese characters to simplified (other text unchanged)."""
+    return _converter("t2s").convert(text) if _CJK.search(text) else text
+
+
+def to_traditional(text: str) -> str:
+    """Convert simplified Chinese characters to traditional (other text unchanged)."""
+    return _converter("s2t").convert(text) if _CJK.search(text) else text
+
+
+def fullwidth_to_halfwidth(text: str) -> str:
+    """Map full-width ASCII forms (Ａ１？！) and the ideographic space to their ASCII forms."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if code == 0x3000:
+            out.append(" ")
+        elif 0xFF01 <= code <= 0xFF5E:
+            out.append(chr(code - 0xFEE0))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def detect_script(text: str) -> str | None:
+    """Return TRADITIONAL if the text uses traditional-only characters, SIMPLIFIED if it
+    has Chinese characters that are all valid simplified, None if it has no Chinese."""
+    if not _CJK.search(text):
+        return None
+    return TRADITIONAL if to_simplified(text) != text else SIMPLIFIED
+
+
+def conversation_script(texts_newest_first) -> str:
+    """The script to answer in: that of the newest message that shows one, else simplified.
+
+    A customer who wrote traditional once keeps getting traditional replies when they
+    later send script-neutral text ("ok", an order number).
+    """
+    for text in texts_newest_first:
+        script = detect_script(text or "")
+        if script:
+            return script
+    return SIMPLIFIED
+
+
+def localize(text: str, script: str) -> str:
+    """Render a simplified-Chinese reply in the customer's script."""
+    return to_traditional(text) if script == TRADITIONAL else text
+
+
+def is_meaningful(text: str) -> bool:
+    """True if the text has any letter, digit or CJK character (not only emoji/punctuation)."""
+    return bool(_MEANINGFUL.search(text))
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """Result of `normalize`: the canonical text plus what was learnt about the input."""
+
+    text: str
+    original: str
+    script: str | None
+    truncated: bool
+    meaningful: bool
+    #: For each character of `text`, the index of the character of `original` it came
+    #: from, so entity offsets annotated on the original can be carried over.
+    index_map: tuple[int, ...] = ()
+
+    def map_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Map an [start, end) span of `original` onto `text`; None if it vanished."""
+        positions = [i for i, orig in enumerate(self.index_map) if start <= orig < end]
+        if not positions:
+            return None
+        return positions[0], positions[-1] + 1
+
+
+def _collapse(pairs: list[tuple[str, int]], pattern: re.Pattern, keep: int) -> list:
+    """Drop characters of each `pattern` match beyond the first `keep` ones."""
+    text = "".join(c for c, _ in pairs)
+    drop: set[int] = set()
+    for match in pattern.finditer(text):
+        drop.update(range(match.start() + keep, match.end()))
+    return [p for i, p in enumerate(pairs) if i not in drop]
+
+
+def normalize(text: str | None, max_chars: int = 300) -> NormalizedText:
+    """Canonicalize a customer message for NLU.
+
+    Steps: Unicode NFC (when it keeps the length), drop zero-width characters,
+    full-width -> half-width, traditional -> simplified, collapse whitespace and repeated
+    punctuation or characters, then cut to `max_chars` characters. Every step works
+    character by character so the origin of each output character is known.
+    """
+    original = text or ""
+    composed = unicodedata.normalize("NFC", original)
+    source = composed if len(composed) == len(original) else original
+    pairs = [
+        (fullwidth_to_halfwidth(c), i) for i, c in enumerate(source) if not _INVISIBLE.match(c)
+    ]
+    joined = "".join(c for c, _ in pairs)
+    script = detect_script(joined)
+    if script == TRADITIONAL:
+        converted = to_simplified(joined)
+        if len(converted) == len(pairs):
+            pairs = [(c, i) for c, (_, i) in zip(converted, pairs, strict=True)]
+        else:  # a phrase conversion changed the length: fall back to per-character
+            pairs = [(to_simplified(c), i) for c, i in pairs]
+    pairs = [(" " if c.isspace() else c, i) for c, i in pairs]
+    pairs = _collapse(pairs, re.compile(r" {2,}"), 1)
+    while pairs and pairs[0][0] == " ":
+        pairs.pop(0)
+    while pairs and pairs[-1][0] == " ":
+        pairs.pop()
+    pairs = _collapse(pairs, _REPEATED_PUNCT, 1)
+    pairs = _collapse(pairs, _REPEATED_CJK, 3)
+    truncated = len(pairs) > max_chars
+    if truncated:
+        pairs = pairs[:max_chars]
+        while pairs and pairs[-1][0] == " ":
+            pairs.pop()
+    cleaned = "".join(c for c, _ in pairs)
+    return NormalizedText(
+        text=cleaned,
+        original=original,
+        script=script,
+        truncated=truncated,
+        meaningful=is_meaningful(cleaned),
+        index_map=tuple(i for _, i in pairs),
+    )

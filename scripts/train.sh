@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Train the model only when what it is built from changed (content hash stamp):
+# config, domain, training data, vocabulary and the custom NLU components.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${VENV:-.venv}/bin/python
+MODEL_DIR=${MODEL_DIR:-models}
+MODEL_NAME=${MODEL_NAME:-dianxiaoer}
+model="$MODEL_DIR/$MODEL_NAME.tar.gz"
+stamp="$MODEL_DIR/$MODEL_NAME.sha256"
+
+"$PY" -m dianxiaoer.vocabulary .build/jieba >/dev/null
+want=$( { find config.yml domain.yml data knowledge dianxiaoer/nlu dianxiaoer/text.py \
+            dianxiaoer/vocabulary.py requirements.lock .build/jieba -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' -o -name '*.lock' \) \
+          | LC_ALL=C sort | xargs sha256sum; } | sha256sum | cut -d' ' -f1)
+if [ -f "$model" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "==> model $model is up to date"
+  exit 0
+fi
+echo "==> training $model (data, config or domain changed; about 2-4 minutes)"
+start=$(date +%s)
+"${VENV:-.venv}/bin/rasa" train --fixed-model-name "$MODEL_NAME" --out "$MODEL_DIR" --quiet
+echo "$want" > "$stamp"
+echo "==> trained in $(( $(date +%s) - start )) s"
