@@ -20,9 +20,11 @@ ACTION_NAME = "action_suggest_intents"
 
 
 class ActionSuggestIntents(Action):
-    """On low NLU confidence: offer the top intents as "您是想问…" buttons plus
-    "都不是" and "转人工". On a second miss in a row: apologize, show the FAQ menu and
-    the human contact."""
+    """Two-stage fallback action.
+
+    On low NLU confidence: offer the top intents as "您是想问…" buttons plus "都不是" and
+    "转人工". On a second miss in a row: apologize, show the FAQ menu and the human contact.
+    """
 
     def name(self) -> str:
         """Action name used in rules."""
@@ -49,4 +51,3 @@ class ActionSuggestIntents(Action):
             response="utter_fallback_suggest", buttons=localized_buttons(buttons, tracker)
         )
         return []
-

@@ -30,7 +30,9 @@ class ActionHandleInform(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Utter the response for the most specific entity found, else ask to rephrase."""
-        entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities") or []}
+        entities = {
+            e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities") or []
+        }
         for entity, response in RESPONSE_BY_ENTITY:
             if entities.get(entity):
                 dispatcher.utter_message(response=response, value=entities[entity])

@@ -56,7 +56,9 @@ def summary(results_dir: Path) -> str:
         lines.append(f"entities {extractor}: macro-F1 {f1:.3f}")
     lines.append(f"accuracy {report.get('accuracy', 0.0):.3f}")
     total = sum(int(r["support"]) for r in rows.values())
-    lines.append(f"held-out intent macro-F1: {macro_f1(report):.4f} ({len(rows)} intents, {total} examples)")
+    lines.append(
+        f"held-out intent macro-F1: {macro_f1(report):.4f} ({len(rows)} intents, {total} examples)"
+    )
     return "\n".join(lines)
 
 

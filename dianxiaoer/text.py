@@ -17,7 +17,6 @@ TRADITIONAL = "traditional"
 SIMPLIFIED = "simplified"
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_MEANINGFUL = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7afA-Za-z0-9]")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
 # Same punctuation mark repeated: "???" -> "?", "。。。" -> "。". Ellipses stay one "…".
 _REPEATED_PUNCT = re.compile(r"([!?,.;:~\-。，、！？；：…～·])\1+")
@@ -59,8 +58,11 @@ def fullwidth_to_halfwidth(text: str) -> str:
 
 
 def detect_script(text: str) -> str | None:
-    """Return TRADITIONAL if the text uses traditional-only characters, SIMPLIFIED if it
-    has Chinese characters that are all valid simplified, None if it has no Chinese."""
+    """Tell which Chinese script the text is written in.
+
+    TRADITIONAL if it uses traditional-only characters, SIMPLIFIED if it has Chinese
+    characters that are all valid simplified, None if it has no Chinese.
+    """
     if not _CJK.search(text):
         return None
     return TRADITIONAL if to_simplified(text) != text else SIMPLIFIED
@@ -85,8 +87,8 @@ def localize(text: str, script: str) -> str:
 
 
 def is_meaningful(text: str) -> bool:
-    """True if the text has any letter, digit or CJK character (not only emoji/punctuation)."""
-    return bool(_MEANINGFUL.search(text))
+    """True if the text has a letter or digit of any script (not only emoji/punctuation)."""
+    return any(char.isalnum() for char in text)
 
 
 @dataclass(frozen=True)

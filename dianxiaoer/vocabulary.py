@@ -113,7 +113,7 @@ def write_jieba_dictionary(target_dir: Path, terms: Iterable[Term] | None = None
 
 
 def ruler_patterns(terms: Iterable[Term]) -> list[dict]:
-    """spaCy EntityRuler phrase patterns; `id` carries the canonical value."""
+    """SpaCy EntityRuler phrase patterns; `id` carries the canonical value."""
     return [
         {"label": term.entity, "pattern": to_simplified(form), "id": term.name}
         for term in terms

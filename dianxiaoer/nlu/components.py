@@ -189,9 +189,12 @@ def build_entity_pipeline(terms: list[vocabulary.Term]):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class InputGuard(GraphComponent):
-    """Last in the pipeline: input without any meaning (empty, emoji or punctuation
-    only) is labelled `send_gibberish` with certainty, whatever the classifier guessed,
-    so it gets a polite reply instead of a random intent or silence."""
+    """Last in the pipeline: labels meaningless input `send_gibberish`.
+
+    Input without any meaning (empty, emoji or punctuation only) gets that intent with
+    certainty, whatever the classifier guessed, so it gets a polite reply instead of a
+    random intent or silence.
+    """
 
     def __init__(self, config: dict[str, Any]) -> None:
         """Store the config."""

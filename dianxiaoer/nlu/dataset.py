@@ -17,9 +17,13 @@ def plain_text(example: str) -> str:
 
 
 def comparison_key(example: str) -> str:
-    """Key under which two examples count as the same sentence: normalized script,
-    width and repetition, lower case, no punctuation or spaces."""
-    return _PUNCT.sub("", normalize(plain_text(example), max_chars=10_000).text.lower())
+    """Key under which two examples count as the same sentence.
+
+    Normalized script, width and repetition, lower case, no punctuation or spaces.
+    """
+    text = normalize(plain_text(example), max_chars=10_000).text.lower()
+    # Punctuation-only messages ("？！？！") are compared as they are, not as "".
+    return _PUNCT.sub("", text) or text
 
 
 def overlap(training: Iterable[str], heldout: Iterable[str]) -> list[str]:

@@ -1,0 +1,133 @@
+from datetime import datetime
+
+import pytest
+from rasa_sdk.events import SlotSet
+
+from actions import human
+from actions.fallback import ActionSuggestIntents
+from actions.human import ActionAnswerServiceHours, ActionRequestHuman
+from actions.inform import ActionHandleInform
+from dianxiaoer.policy import get_policy
+from dianxiaoer.service_hours import SHANGHAI
+from dianxiaoer.text import to_traditional
+from tests.actions.trackers import make_tracker, run_action, user_event
+
+AMBIGUOUS = [
+    {"name": "nlu_fallback", "confidence": 0.4},
+    {"name": "ask_shipping_policy", "confidence": 0.3},
+    {"name": "affirm", "confidence": 0.2},
+    {"name": "ask_return_policy", "confidence": 0.2},
+    {"name": "request_human", "confidence": 0.1},
+    {"name": "ask_payment_methods", "confidence": 0.09},
+]
+
+
+def test_first_miss_offers_top_three_questions_plus_none_and_human(domain):
+    tracker = make_tracker(
+        [
+            {"event": "action", "name": "action_listen"},
+            user_event("那个东西怎么弄啊", "nlu_fallback", 0.4, AMBIGUOUS),
+        ]
+    )
+    messages, events = run_action(ActionSuggestIntents(), tracker, domain)
+    assert events == []
+    (message,) = messages
+    assert message["response"] == "utter_fallback_suggest"
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads == [
+        "/ask_shipping_policy",
+        "/ask_return_policy",
+        "/request_human",
+        "/nlu_fallback",
+        "/request_human",
+    ]
+    assert message["buttons"][0]["title"].endswith("？")
+
+
+def test_second_miss_apologizes_with_menu_and_contact(domain):
+    tracker = make_tracker(
+        [
+            user_event("那个东西怎么弄啊", "nlu_fallback", 0.4, AMBIGUOUS),
+            {"event": "action", "name": "action_suggest_intents"},
+            {"event": "bot", "text": "您是想问"},
+            {"event": "action", "name": "action_listen"},
+            user_event("都不是", "nlu_fallback", 1.0),
+        ]
+    )
+    messages, _ = run_action(ActionSuggestIntents(), tracker, domain)
+    (message,) = messages
+    assert message["response"] == "utter_fallback_final"
+    assert message["hotline"] == get_policy()["service.hotline"]
+
+
+def test_suggestion_buttons_follow_a_traditional_customer(domain):
+    tracker = make_tracker(
+        [
+            user_event(
+                "那个東西怎麼弄",
+                "nlu_fallback",
+                0.4,
+                AMBIGUOUS,
+                original="那個東西怎麼弄",
+                script="traditional",
+            ),
+        ]
+    )
+    messages, _ = run_action(ActionSuggestIntents(), tracker, domain)
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles[-1] == to_traditional("转人工")
+    assert all(t == to_traditional(t) for t in titles)
+
+
+@pytest.mark.parametrize(
+    "on_duty, response", [(True, "utter_human_on_duty"), (False, "utter_human_off_duty")]
+)
+def test_request_human_flags_conversation(domain, monkeypatch, on_duty, response):
+    hour = 10 if on_duty else 3
+    monkeypatch.setattr(
+        human,
+        "humans_on_duty",
+        lambda wd, we: __import__("dianxiaoer.service_hours", fromlist=["x"]).humans_on_duty(
+            wd, we, datetime(2026, 11, 24, hour, tzinfo=SHANGHAI)
+        ),
+    )
+    tracker = make_tracker([user_event("转人工", "request_human")])
+    messages, events = run_action(ActionRequestHuman(), tracker, domain)
+    assert events == [SlotSet("handoff_requested", True)]
+    assert messages[0]["response"] == response
+    assert messages[0]["hotline"] == get_policy()["service.hotline"]
+    assert response in domain["responses"]
+
+
+def test_service_hours_response_exists_for_both_states(domain):
+    tracker = make_tracker([user_event("客服几点上班", "ask_service_hours")])
+    messages, _ = run_action(ActionAnswerServiceHours(), tracker, domain)
+    assert messages[0]["response"] in {
+        "utter_service_hours_on_duty",
+        "utter_service_hours_off_duty",
+    }
+    assert messages[0]["hours_weekdays"] == get_policy()["service.hours.weekdays"]
+
+
+@pytest.mark.parametrize(
+    "entities, response, value",
+    [
+        (
+            [
+                {"entity": "order_id", "value": "202611010001"},
+                {"entity": "courier", "value": "中通"},
+            ],
+            "utter_got_order_id",
+            "202611010001",
+        ),
+        ([{"entity": "product", "value": "连衣裙"}], "utter_got_product", "连衣裙"),
+        ([{"entity": "phone_tail", "value": "1234"}], "utter_got_phone_tail", "1234"),
+        ([], "utter_got_info", None),
+    ],
+)
+def test_inform_acknowledges_the_most_specific_value(domain, entities, response, value):
+    tracker = make_tracker([user_event("x", "inform", entities=entities)])
+    messages, _ = run_action(ActionHandleInform(), tracker, domain)
+    assert messages[0]["response"] == response
+    assert messages[0].get("value") == value
+    assert response in domain["responses"]

@@ -1,0 +1,147 @@
+"""Shared fixtures: the trained model (trained at most once per run) and live servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MODEL = (
+    ROOT
+    / os.environ.get("MODEL_DIR", "models")
+    / (os.environ.get("MODEL_NAME", "dianxiaoer") + ".tar.gz")
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model; scripts/train.sh is a no-op when data/config are unchanged."""
+    env = {**os.environ, "VENV": str(BIN.parent), "PYTHONPATH": str(ROOT)}
+    subprocess.run(["bash", "scripts/train.sh"], cwd=ROOT, env=env, check=True)
+    assert MODEL.exists()
+    return MODEL
+
+
+class Servers:
+    """Handles to the running Rasa and action servers."""
+
+    def __init__(self, rasa_port: int, actions_port: int, tracker_db: Path) -> None:
+        self.rasa_url = f"http://127.0.0.1:{rasa_port}"
+        self.actions_url = f"http://127.0.0.1:{actions_port}"
+        self.tracker_db = tracker_db
+
+    def send(self, sender: str, message, timeout: float = 30) -> list[dict]:
+        """POST a message to the REST webhook; returns the bot messages."""
+        r = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=timeout,
+        )
+        r.raise_for_status()
+        return r.json()
+
+
+@pytest.fixture(scope="session")
+def servers(trained_model: Path, tmp_path_factory) -> Servers:
+    """Start the action server and the Rasa server (REST + socket.io) once per session."""
+    tmp = tmp_path_factory.mktemp("servers")
+    rasa_port, actions_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
+        "TRACKER_DIALECT": "sqlite",
+        "TRACKER_DB": str(tmp / "tracker.db"),
+    }
+    logs = {name: open(tmp / f"{name}.log", "w") for name in ("actions", "rasa")}
+    procs = [
+        subprocess.Popen(
+            [
+                str(BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(actions_port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=logs["actions"],
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        ),
+        subprocess.Popen(
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(trained_model),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--port",
+                str(rasa_port),
+                "--interface",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=logs["rasa"],
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        ),
+    ]
+    handle = Servers(rasa_port, actions_port, tmp / "tracker.db")
+    deadline = time.monotonic() + 240
+    try:
+        while True:
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError("a server exited during start-up:\n" + _tails(tmp))
+            try:
+                if (
+                    requests.get(handle.rasa_url, timeout=2).ok
+                    and requests.get(f"{handle.actions_url}/health", timeout=2).ok
+                ):
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("servers did not start in 240 s:\n" + _tails(tmp))
+            time.sleep(1)
+        yield handle
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+        for f in logs.values():
+            f.close()
+
+
+def _tails(directory: Path) -> str:
+    return "\n".join(
+        f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+        for log in sorted(directory.glob("*.log"))
+    )

@@ -1,0 +1,108 @@
+"""The custom Rasa NLU components, on real Rasa Message/TrainingData objects."""
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from dianxiaoer.nlu.components import (
+    GIBBERISH_INTENT,
+    InputGuard,
+    TextNormalizer,
+    VocabularyEntityExtractor,
+)
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return VocabularyEntityExtractor({"vocabulary_file": None})
+
+
+def test_normalizer_rewrites_text_and_keeps_the_original():
+    message = Message(data={"text": "請問支援花唄嗎？？"})
+    TextNormalizer({"max_chars": 300}).process([message])
+    assert message.get("text") == "请问支援花呗吗?"
+    info = message.get("input")
+    assert info == {
+        "original": "請問支援花唄嗎？？",
+        "script": "traditional",
+        "truncated": False,
+        "meaningful": True,
+    }
+    assert "input" in message.as_dict(only_output_properties=True)
+
+
+def test_normalizer_uses_policy_limit_by_default():
+    message = Message(data={"text": "我想退货" * 250})
+    TextNormalizer({"max_chars": None}).process([message])
+    assert message.get("input")["truncated"] and len(message.get("text")) == 300
+
+
+def test_training_entities_move_with_the_text():
+    text = "亲   能用  花唄嗎"
+    start = text.index("花唄")
+    example = Message(
+        data={
+            "text": text,
+            "intent": "ask_payment_methods",
+            "entities": [
+                {"entity": "payment_method", "start": start, "end": start + 2, "value": "花呗"}
+            ],
+        }
+    )
+    TextNormalizer({"max_chars": 300}).process_training_data(TrainingData([example]))
+    new = example.get("text")
+    entity = example.get("entities")[0]
+    assert new == "亲 能用 花呗吗"
+    assert new[entity["start"] : entity["end"]] == "花呗"
+
+
+def test_messages_without_text_are_left_alone():
+    message = Message(data={"intent": "greet"})
+    TextNormalizer({"max_chars": 300}).process_training_data(TrainingData([message]))
+    assert message.get("text") is None
+
+
+def test_vocabulary_entities_with_canonical_values(extractor):
+    found = extractor.extract("我用花贝买了蓝牙耳机，发顺风吗，支持七天无理由退货吗")
+    values = {(e["entity"], e["value"]) for e in found}
+    assert ("payment_method", "花呗") in values
+    assert ("product", "蓝牙耳机") in values
+    assert ("courier", "顺丰") in values
+    assert ("policy_term", "七天无理由") in values
+    for e in found:
+        assert e["start"] < e["end"]
+
+
+def test_vocabulary_extractor_adds_its_name(extractor):
+    message = Message(data={"text": "可以用网银吗"})
+    extractor.process([message])
+    (entity,) = message.get("entities")
+    assert entity["entity"] == "payment_method" and entity["value"] == "网银"
+    assert entity["extractor"] == "VocabularyEntityExtractor"
+
+
+def test_new_vocabulary_needs_no_retraining(tmp_path):
+    vocab = tmp_path / "vocabulary.yml"
+    vocab.write_text("product:\n  - name: 电热毯\n    synonyms: [电褥子]\n", encoding="utf-8")
+    fresh = VocabularyEntityExtractor({"vocabulary_file": str(vocab)})
+    assert [(e["entity"], e["value"]) for e in fresh.extract("电褥子有货吗")] == [
+        ("product", "电热毯")
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀", "？？？"])
+def test_guard_labels_meaningless_input(text):
+    message = Message(data={"text": text})
+    TextNormalizer({"max_chars": 300}).process([message])
+    message.set("intent", {"name": "greet", "confidence": 0.9})
+    InputGuard({}).process([message])
+    assert message.get("intent") == {"name": GIBBERISH_INTENT, "confidence": 1.0}
+    assert message.get("entities") == []
+
+
+def test_guard_leaves_real_messages_alone():
+    message = Message(data={"text": "你好"})
+    TextNormalizer({"max_chars": 300}).process([message])
+    message.set("intent", {"name": "greet", "confidence": 0.9})
+    InputGuard({}).process([message])
+    assert message.get("intent")["name"] == "greet"
