@@ -37,7 +37,7 @@ def test_greeting(servers):
 
 def test_traditional_customer_is_answered_in_traditional(servers):
     who = sender()
-    first = servers.send(who, "你好，請問你們支援花唄嗎")
+    first = servers.send(who, "請問可以用花唄付款嗎")
     assert first[0]["text"] in variants("utter_payment_methods", traditional=True)
     # a script-neutral follow-up keeps the customer's script
     follow = servers.send(who, "ok")
