@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install data train run chat test lint validate pytest test-core test-nlu eval lock clean
+.PHONY: help install data train run chat test lint validate pytest test-core test-nlu eval kb-report bench-kb lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,8 +27,9 @@ help:  ## list targets
 install:  ## create .venv (Python 3.10) and install pinned dependencies when they changed
 	@scripts/bootstrap.sh
 
-data: install  ## generate the jieba user dictionary from knowledge/vocabulary.yml
+data: install  ## jieba dictionary and knowledge NLU examples, generated from knowledge/
 	@$(BIN)/python -m dianxiaoer.vocabulary .build/jieba
+	@$(BIN)/python -m dianxiaoer.knowledge_nlu
 
 train: install  ## train the model when data/config/domain changed
 	@scripts/train.sh
@@ -51,9 +52,11 @@ lint:  ## ruff
 	@echo "==> ruff check"
 	@$(BIN)/ruff check .
 
-validate: data  ## rasa data validate --fail-on-warnings
+validate: data  ## rasa data validate --fail-on-warnings (and no misaligned entities)
 	@echo "==> rasa data validate"
-	@$(BIN)/rasa data validate --fail-on-warnings --quiet
+	@mkdir -p results
+	@$(BIN)/rasa data validate --fail-on-warnings > results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
+	@! grep -i "misaligned" results/validate.log
 
 pytest:  ## unit, action and end-to-end tests (uses the trained model)
 	@echo "==> pytest"
@@ -73,7 +76,14 @@ eval: train  ## held-out NLU report (per-intent P/R/F1, confusion matrix, histog
 	@rm -rf results/nlu && mkdir -p results/nlu
 	@$(BIN)/rasa test nlu --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --nlu tests/nlu/heldout.yml \
 	  --out results/nlu --quiet > results/nlu/rasa-test-nlu.log 2>&1 || { tail -30 results/nlu/rasa-test-nlu.log; exit 1; }
+	@$(BIN)/python -m dianxiaoer.evaluation faq tests/knowledge/faq_heldout.yml
 	@$(BIN)/python -m dianxiaoer.evaluation summary results/nlu
+
+kb-report: install  ## every seed item and the knowledge entry covering it
+	@$(BIN)/python -m dianxiaoer.kb_report
+
+bench-kb: install  ## knowledge retrieval latency over 1,000 queries
+	@$(BIN)/python scripts/bench_retrieval.py
 
 lock:  ## regenerate requirements.lock from the current .venv
 	@{ echo "# Full lock of the Python 3.10 environment (pip freeze). Regenerate: make lock"; \

@@ -2,6 +2,7 @@
 
 `python -m dianxiaoer.evaluation summary results/nlu`
 `python -m dianxiaoer.evaluation gate results/nlu --min-macro-f1 0.93`
+`python -m dianxiaoer.evaluation faq tests/knowledge/faq_heldout.yml`
 """
 
 from __future__ import annotations
@@ -65,10 +66,16 @@ def summary(results_dir: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["summary", "gate"])
+    parser.add_argument("command", choices=["summary", "gate", "faq"])
     parser.add_argument("results_dir", type=Path)
     parser.add_argument("--min-macro-f1", type=float, default=0.93)
     args = parser.parse_args(argv)
+    if args.command == "faq":
+        accuracy, total, misses = faq_accuracy(args.results_dir)
+        for q, want, got in misses:
+            print(f"  miss: {q}  (want {want}, got {got})")
+        print(f"held-out FAQ retrieval top-1 accuracy: {accuracy:.3f} ({total} questions)")
+        return 0
     report = load_intent_report(args.results_dir)
     if args.command == "summary":
         print(summary(args.results_dir))
@@ -83,3 +90,23 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def faq_accuracy(heldout_file: Path) -> tuple[float, int, list[tuple[str, str, str]]]:
+    """Top-1 accuracy of knowledge retrieval on the held-out FAQ paraphrases."""
+    import yaml
+
+    from dianxiaoer.knowledge import get_knowledge_base
+
+    kb = get_knowledge_base()
+    held = yaml.safe_load(heldout_file.read_text(encoding="utf-8"))
+    misses = []
+    total = 0
+    for entry_id, questions in held.items():
+        for q in questions:
+            total += 1
+            top = kb.search(q, 1)
+            got = top[0].entry.id if top else "-"
+            if got != entry_id:
+                misses.append((q, entry_id, got))
+    return (total - len(misses)) / total, total, misses

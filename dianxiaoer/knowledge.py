@@ -33,11 +33,49 @@ LEVEL_NAMES = {1: "了解", 2: "理解", 3: "掌握"}
 # Question scaffolding that says nothing about which entry is meant.
 _FILLERS = sorted(
     [
-        "请问一下", "请问", "想问一下", "想问下", "问一下", "问下", "我想知道", "想知道", "告诉我",
-        "什么是", "是什么意思", "什么意思", "是什么", "是啥意思", "是啥", "啥是", "指的是什么",
-        "怎么理解", "解释一下", "介绍一下", "的含义", "的意思", "意思", "含义", "定义",
-        "what is", "what are", "what's", "what does", "mean", "meaning of", "define",
-        "please", "explain", "亲", "呀", "啊", "呢", "吗", "吧", "哦", "嘛", "哈",
+        "请问一下",
+        "请问",
+        "想问一下",
+        "想问下",
+        "问一下",
+        "问下",
+        "我想知道",
+        "想知道",
+        "告诉我",
+        "什么是",
+        "是什么意思",
+        "什么意思",
+        "是什么",
+        "是啥意思",
+        "是啥",
+        "啥是",
+        "指的是什么",
+        "怎么理解",
+        "解释一下",
+        "介绍一下",
+        "的含义",
+        "的意思",
+        "意思",
+        "含义",
+        "定义",
+        "what is",
+        "what are",
+        "what's",
+        "what does",
+        "mean",
+        "meaning of",
+        "define",
+        "please",
+        "explain",
+        "亲",
+        "呀",
+        "啊",
+        "呢",
+        "吗",
+        "吧",
+        "哦",
+        "嘛",
+        "哈",
     ],
     key=len,
     reverse=True,
@@ -429,7 +467,11 @@ class KnowledgeBase:
             for term in tf:
                 postings[term].append(idx)
             self._names.append(
-                [(_compact(n), n, _units(_compact(n))) for n in entry.names if len(_compact(n)) >= 2]
+                [
+                    (_compact(n), n, _units(_compact(n)))
+                    for n in entry.names
+                    if len(_compact(n)) >= 2
+                ]
             )
         self._avg_len = sum(self._lengths) / max(len(self._lengths), 1)
         n_docs = len(entries)
@@ -507,3 +549,53 @@ def is_english_question(text: str) -> bool:
         return False
     latin = sum(1 for c in letters if c.isascii())
     return latin / len(letters) >= 0.5
+
+
+def answer_response(entry: Entry, policy_values: dict[str, Any], english: bool = False):
+    """The response name and template values that present `entry`.
+
+    Wording lives in the domain's responses; this only picks one and fills its fields.
+    """
+    if entry.kind == "faq":
+        return "utter_knowledge_faq", {
+            "title": entry.title,
+            "answer": entry.answer.format(**policy_values),
+        }
+    if entry.kind == "glossary":
+        example_en, example_zh = entry.examples[0] if entry.examples else ("", "")
+        values = {
+            "title": entry.title,
+            "title_en": entry.title_en,
+            "explanation": entry.explanation,
+            "definition_en": entry.definition_en,
+            "example_en": example_en,
+            "example_zh": example_zh,
+        }
+        if english:
+            name = (
+                "utter_knowledge_glossary_en"
+                if entry.examples
+                else "utter_knowledge_glossary_en_plain"
+            )
+        else:
+            name = (
+                "utter_knowledge_glossary" if entry.examples else "utter_knowledge_glossary_plain"
+            )
+        return name, values
+    if entry.kind == "term":
+        return "utter_knowledge_term", {
+            "title": entry.title,
+            "stars": "★" * (entry.level or 1),
+            "level_name": LEVEL_NAMES[entry.level or 1],
+            "project": entry.project,
+            "project_title": entry.project_title,
+            "explanation": entry.explanation,
+        }
+    values = {
+        "title": entry.title,
+        "number": entry.number,
+        "page": entry.page or "",
+        "explanation": entry.explanation,
+        "list_text": entry.list_text(),
+    }
+    return ("utter_knowledge_exam_list" if entry.lists else "utter_knowledge_exam"), values

@@ -19,6 +19,7 @@ class Settings:
     policy_file: Path
     vocabulary_file: Path
     tracker_db: Path
+    unanswered_log: Path
 
 
 def _path(name: str, default: Path) -> Path:
@@ -37,4 +38,5 @@ def get_settings() -> Settings:
             "SHOP_VOCABULARY_FILE", PROJECT_ROOT / "knowledge" / "vocabulary.yml"
         ),
         tracker_db=_path("TRACKER_DB", PROJECT_ROOT / ".rasa" / "tracker.db"),
+        unanswered_log=_path("UNANSWERED_LOG", PROJECT_ROOT / ".rasa" / "unanswered.jsonl"),
     )

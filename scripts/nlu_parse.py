@@ -7,6 +7,7 @@ from rasa.core.agent import load_agent
 
 
 async def main(texts: list[str]) -> None:
+    """Print intent ranking and entities for each text."""
     agent = await load_agent("models/dianxiaoer.tar.gz")
     for text in texts:
         result = await agent.parse_message(text)

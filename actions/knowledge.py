@@ -1,0 +1,106 @@
+"""Answers from the knowledge base: glossary, exam points, term list and shop FAQ."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import localized_buttons
+from dianxiaoer.knowledge import answer_response, get_knowledge_base, is_english_question
+from dianxiaoer.policy import get_policy
+from dianxiaoer.unanswered import record_unanswered
+
+#: What a bare intent (a menu button, no text) is answered with.
+INTENT_DEFAULT_ENTRY = {
+    "ask_return_policy": "faq.seven_day_return",
+    "ask_payment_methods": "faq.payment_methods",
+    "ask_shipping_policy": "faq.ship_time",
+}
+
+
+def _question(tracker: Tracker) -> str:
+    """The customer's question as typed (original script), or "" for a button payload."""
+    message = tracker.latest_message
+    text = (message.get("input") or {}).get("original") or message.get("text") or ""
+    return "" if text.startswith("/") else text.strip()
+
+
+def _payload(intent: str, entry_id: str) -> str:
+    """Button payload that re-asks `intent` with the chosen entry as an entity."""
+    return f"/{intent}{json.dumps({'knowledge_id': entry_id})}"
+
+
+class ActionAnswerKnowledge(Action):
+    """Answer from the knowledge base.
+
+    Rank the entries for the question: answer a clear top hit, offer close runners-up as
+    buttons, or log the question as unanswered and fall back.
+    """
+
+    def name(self) -> str:
+        """Action name used in rules."""
+        return "action_answer_knowledge"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Answer, suggest or fall back."""
+        kb = get_knowledge_base()
+        policy = get_policy()
+        message = tracker.latest_message
+        intent = (message.get("intent") or {}).get("name")
+        question = _question(tracker)
+
+        chosen = next(
+            (
+                e.get("value")
+                for e in message.get("entities") or []
+                if e.get("entity") == "knowledge_id"
+            ),
+            None,
+        )
+        if not chosen and not question:
+            chosen = INTENT_DEFAULT_ENTRY.get(intent)
+        if chosen and chosen in kb.by_id:
+            self._answer(dispatcher, kb.by_id[chosen], question)
+            return []
+
+        decision = kb.decide(
+            question,
+            min_score=policy["knowledge.min_score"],
+            clear_ratio=policy["knowledge.clear_ratio"],
+            max_suggestions=policy["knowledge.max_suggestions"],
+        )
+        if decision.kind == "answer":
+            self._answer(dispatcher, decision.top.entry, question)
+            return []
+        if decision.kind == "suggest":
+            buttons = [
+                {
+                    "title": hit.entry.display_title,
+                    "payload": _payload(intent or "ask_term", hit.entry.id),
+                }
+                for hit in decision.hits
+            ]
+            dispatcher.utter_message(
+                response="utter_knowledge_suggest", buttons=localized_buttons(buttons, tracker)
+            )
+            return []
+        record_unanswered(
+            question,
+            tracker.sender_id,
+            intent,
+            [(h.entry.id, h.score) for h in kb.search(question, limit=3)],
+        )
+        return [FollowupAction("action_suggest_intents")]
+
+    @staticmethod
+    def _answer(dispatcher: CollectingDispatcher, entry, question: str) -> None:
+        response, values = answer_response(
+            entry, get_policy().reply_values(), english=is_english_question(question)
+        )
+        dispatcher.utter_message(response=response, **values)
