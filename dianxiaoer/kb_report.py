@@ -21,7 +21,8 @@ _STAR_TERM = re.compile(r"(★+)\s*(\d+)\.\s*([^:：\n]+?)\s*[:：]")
 _EXAM_POINT = re.compile(r"(?:^|\s)(\d{2})\.\s+\S")
 _GLOSSARY_TERMS = re.compile(
     r"(Pro-active customer care|Follow-up|Feedback|Customer touch-points|"
-    r"Customer loyalty|Value proposition|Tracking\s*&\s*(?:amp\.\s*)?learning|Best practices\s*/\s*World-class practices)"
+    r"Customer loyalty|Value proposition|Tracking\s*&\s*(?:amp\.\s*)?learning|"
+    r"Best practices\s*/\s*World-class practices)"
 )
 
 
