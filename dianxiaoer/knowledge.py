@@ -375,10 +375,15 @@ def _compact(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _jieba():
+    """Return a jieba tokenizer of our own.
+
+    Entry names added to it must not change how the process-wide tokenizer (used by
+    Rasa's JiebaTokenizer) segments text.
+    """
     import jieba
 
     jieba.setLogLevel(60)
-    return jieba
+    return jieba.Tokenizer()
 
 
 def analyze(text: str, thesaurus: Thesaurus = _NO_THESAURUS) -> list[str]:

@@ -36,8 +36,27 @@ INPUT_KEY = "input"
 GIBBERISH_INTENT = "send_gibberish"
 
 
+class _Untrained(GraphComponent):
+    """A component built from its config alone: nothing to train or persist."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Store the config."""
+        self._config = config
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> _Untrained:
+        """Create the component from its config."""
+        return cls(config)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class TextNormalizer(GraphComponent):
+class TextNormalizer(_Untrained):
     """First in the pipeline: rewrites TEXT to the canonical simplified form.
 
     The original text, its script (simplified/traditional), whether it was cut and
@@ -51,19 +70,8 @@ class TextNormalizer(GraphComponent):
 
     def __init__(self, config: dict[str, Any]) -> None:
         """Store the config; the character limit is resolved on first use."""
-        self._config = config
+        super().__init__(config)
         self._max_chars: int | None = config.get("max_chars")
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> TextNormalizer:
-        """Create the component (nothing to train)."""
-        return cls(config)
 
     @property
     def max_chars(self) -> int:
@@ -112,7 +120,7 @@ class TextNormalizer(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
+class VocabularyEntityExtractor(_Untrained, EntityExtractorMixin):
     """Finds products, couriers, payment methods, policy and glossary terms.
 
     A blank spaCy `zh` pipeline (jieba segmenter) with an EntityRuler whose patterns come
@@ -127,19 +135,8 @@ class VocabularyEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     def __init__(self, config: dict[str, Any]) -> None:
         """Store the config; spaCy and the patterns are built on first use."""
-        self._config = config
+        super().__init__(config)
         self._nlp = None
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> VocabularyEntityExtractor:
-        """Create the component (nothing to train)."""
-        return cls(config)
 
     @property
     def nlp(self):
@@ -188,28 +185,13 @@ def build_entity_pipeline(terms: list[vocabulary.Term]):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class InputGuard(GraphComponent):
+class InputGuard(_Untrained):
     """Last in the pipeline: labels meaningless input `send_gibberish`.
 
     Input without any meaning (empty, emoji or punctuation only) gets that intent with
     certainty, whatever the classifier guessed, so it gets a polite reply instead of a
     random intent or silence.
     """
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        """Store the config."""
-        self._config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> InputGuard:
-        """Create the component (nothing to train)."""
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Override the intent of meaningless messages."""
