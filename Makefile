@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 VENV        ?= .venv
 BIN         := $(VENV)/bin
+ACTIONS_VENV ?= .venv-actions
+ABIN        := $(ACTIONS_VENV)/bin
 RASA_PORT   ?= 5005
 ACTIONS_PORT ?= 5055
 MODEL_DIR   ?= models
@@ -11,7 +13,7 @@ MODEL_NAME  ?= dianxiaoer
 TRACKER_DB  ?= .rasa/tracker.db
 NLU_GATE    ?= 0.93
 
-export VENV RASA_PORT ACTIONS_PORT MODEL_DIR MODEL_NAME TRACKER_DB
+export VENV ACTIONS_VENV RASA_PORT ACTIONS_PORT MODEL_DIR MODEL_NAME TRACKER_DB
 export ACTIONS_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export TRACKER_DIALECT ?= sqlite
 export RASA_TELEMETRY_ENABLED := false
@@ -19,7 +21,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install data train run chat test lint validate pytest test-core test-nlu eval kb-report bench-kb lock clean
+.PHONY: help install data train store demo-data run chat test lint validate pytest test-core test-nlu eval kb-report bench-kb lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,12 +36,18 @@ data: install  ## jieba dictionary and knowledge NLU examples, generated from kn
 train: install  ## train the model when data/config/domain changed
 	@scripts/train.sh
 
-run: train  ## start the action server and the Rasa server (REST + socket.io)
+store: install  ## migrate the shop store (SQLite, or DATABASE_URL) and load demo data if empty
+	@$(ABIN)/python -m dianxiaoer.store prepare
+
+demo-data: install  ## reload the demo data (times relative to now) into an empty or demo store
+	@$(ABIN)/python -m dianxiaoer.store reset-demo
+
+run: train store  ## start the action server and the Rasa server (REST + socket.io)
 	@mkdir -p $(dir $(TRACKER_DB))
 	@scripts/run.sh
 
-chat: train  ## talk to the assistant in the terminal (starts the action server too)
-	@$(BIN)/rasa run actions --actions actions --port $(ACTIONS_PORT) > .rasa/actions-chat.log 2>&1 & \
+chat: train store  ## talk to the assistant in the terminal (starts the action server too)
+	@$(ABIN)/python -m rasa_sdk --actions actions --port $(ACTIONS_PORT) > .rasa/actions-chat.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  $(BIN)/rasa shell --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --endpoints endpoints.yml
 
@@ -58,9 +66,11 @@ validate: data  ## rasa data validate --fail-on-warnings (and no misaligned enti
 	@$(BIN)/rasa data validate --fail-on-warnings > results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
 	@! grep -i "misaligned" results/validate.log
 
-pytest:  ## unit, action and end-to-end tests (uses the trained model)
-	@echo "==> pytest"
-	@$(BIN)/python -m pytest -q
+pytest:  ## unit, store, action and end-to-end tests (uses the trained model)
+	@echo "==> pytest (action server environment: store and actions)"
+	@$(ABIN)/python -m pytest -q tests/store tests/actions
+	@echo "==> pytest (Rasa environment: NLU, knowledge, end-to-end)"
+	@$(BIN)/python -m pytest -q tests/unit tests/knowledge tests/e2e
 
 test-core:  ## test stories, failing on any prediction error
 	@echo "==> rasa test core"
@@ -85,9 +95,11 @@ kb-report: install  ## every seed item and the knowledge entry covering it
 bench-kb: install  ## knowledge retrieval latency over 1,000 queries
 	@$(BIN)/python scripts/bench_retrieval.py
 
-lock:  ## regenerate requirements.lock from the current .venv
+lock:  ## regenerate both lock files from the current environments
 	@{ echo "# Full lock of the Python 3.10 environment (pip freeze). Regenerate: make lock"; \
 	  $(BIN)/pip freeze --exclude-editable; } > requirements.lock
+	@{ echo "# Lock of the action server's environment (.venv-actions: rasa-sdk, SQLAlchemy 2, Alembic). Regenerate: make lock"; \
+	  $(ABIN)/pip freeze --exclude-editable; } > requirements-actions.lock
 
 clean:  ## remove models, results, caches and the embedded databases (keeps .venv)
 	rm -rf $(MODEL_DIR) results .build .rasa .pytest_cache .ruff_cache

@@ -33,6 +33,15 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "shipping.free_shipping_over_yuan": (int, float),
     "shipping.delivery_days": str,
     "shipping.remote_areas": list,
+    "delays.no_scan_hours": int,
+    "delays.long_delay_hours": int,
+    "compensation.vip_delay_coupon_yuan": (int, float),
+    "compensation.long_delay_coupon_yuan": (int, float),
+    "compensation.coupon_min_spend_yuan": (int, float),
+    "compensation.coupon_valid_days": int,
+    "verification.max_failures": int,
+    "verification.token_ttl_seconds": int,
+    "unpaid.auto_cancel_hours": int,
     "invoice.kinds": list,
     "invoice.request_within_days": int,
     "invoice.issue_within_days": int,
@@ -131,6 +140,8 @@ class Policy:
             "vip_benefits": "、".join(self["membership.vip_benefits"]),
             "warranty_months": self["warranty.electronics_months"],
             "repair_days": self["warranty.repair_within_days"],
+            "no_scan_hours": self["delays.no_scan_hours"],
+            "auto_cancel_hours": self["unpaid.auto_cancel_hours"],
         }
 
 

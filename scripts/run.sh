@@ -21,7 +21,7 @@ stop() {
 trap stop INT TERM EXIT
 
 echo "==> starting action server on :$ACTIONS_PORT (log: $LOG_DIR/actions.log)"
-"$BIN/rasa" run actions --actions actions --port "$ACTIONS_PORT" >"$LOG_DIR/actions.log" 2>&1 &
+"${ACTIONS_VENV:-.venv-actions}/bin/python" -m rasa_sdk --actions actions --port "$ACTIONS_PORT" >"$LOG_DIR/actions.log" 2>&1 &
 pids+=($!)
 echo "==> starting Rasa server on :$RASA_PORT (REST + socket.io; log: $LOG_DIR/rasa.log)"
 "$BIN/rasa" run --model "$MODEL_DIR/$MODEL_NAME.tar.gz" --endpoints endpoints.yml \

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,12 +14,30 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+BIN = ROOT / os.environ.get("VENV", ".venv") / "bin"
+ACTIONS_BIN = ROOT / os.environ.get("ACTIONS_VENV", ".venv-actions") / "bin"
 MODEL = (
     ROOT
     / os.environ.get("MODEL_DIR", "models")
     / (os.environ.get("MODEL_NAME", "dianxiaoer") + ".tar.gz")
 )
+
+
+def _sqlalchemy_major() -> int:
+    try:
+        import sqlalchemy
+    except ImportError:
+        return 0
+    return int(sqlalchemy.__version__.split(".")[0])
+
+
+# Two environments (see scripts/bootstrap.sh): the store and action tests need the action
+# server's SQLAlchemy 2; the NLU, knowledge and end-to-end tests need Rasa.
+collect_ignore = []
+if _sqlalchemy_major() < 2:
+    collect_ignore += ["store", "actions"]
+if importlib.util.find_spec("rasa") is None:
+    collect_ignore += ["unit", "knowledge", "e2e"]
 
 
 def free_port() -> int:
@@ -40,10 +58,11 @@ def trained_model() -> Path:
 class Servers:
     """Handles to the running Rasa and action servers."""
 
-    def __init__(self, rasa_port: int, actions_port: int, tracker_db: Path) -> None:
+    def __init__(self, rasa_port: int, actions_port: int, tmp: Path) -> None:
         self.rasa_url = f"http://127.0.0.1:{rasa_port}"
         self.actions_url = f"http://127.0.0.1:{actions_port}"
-        self.tracker_db = tracker_db
+        self.tracker_db = tmp / "tracker.db"
+        self.shop_db = tmp / "shop.db"
 
     def send(self, sender: str, message, timeout: float = 30) -> list[dict]:
         """POST a message to the REST webhook; returns the bot messages."""
@@ -68,7 +87,14 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
         "ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "TRACKER_DIALECT": "sqlite",
         "TRACKER_DB": str(tmp / "tracker.db"),
+        "SHOP_DB": str(tmp / "shop.db"),
+        "UNANSWERED_LOG": str(tmp / "unanswered.jsonl"),
     }
+    env.pop("DATABASE_URL", None)
+    subprocess.run(
+        [str(ACTIONS_BIN / "python"), "-m", "dianxiaoer.store", "prepare"],
+        cwd=ROOT, env=env, check=True, capture_output=True,
+    )
     logs = {name: open(tmp / f"{name}.log", "w") for name in ("actions", "rasa")}
     procs = [
         subprocess.Popen(
@@ -109,7 +135,7 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
             start_new_session=True,
         ),
     ]
-    handle = Servers(rasa_port, actions_port, tmp / "tracker.db")
+    handle = Servers(rasa_port, actions_port, tmp)
     deadline = time.monotonic() + 240
     try:
         while True:

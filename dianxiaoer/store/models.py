@@ -20,7 +20,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
 UTC = timezone.utc
 
 
@@ -85,7 +84,9 @@ class Product(Base):
     periodical: Mapped[bool] = mapped_column(Boolean, default=False)
     monthly_sales: Mapped[int] = mapped_column(Integer, default=0)
     launched_at: Mapped[datetime | None] = mapped_column(default=None)
-    stock: Mapped[list[Stock]] = relationship(back_populates="product", cascade="all, delete-orphan")
+    stock: Mapped[list[Stock]] = relationship(
+        back_populates="product", cascade="all, delete-orphan"
+    )
 
 
 class Stock(Base):
@@ -118,9 +119,15 @@ class Order(Base):
     address: Mapped[str] = mapped_column(Text, default="")
     invoice_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     customer: Mapped[Customer] = relationship(back_populates="orders")
-    items: Mapped[list[OrderItem]] = relationship(back_populates="order", cascade="all, delete-orphan")
-    payments: Mapped[list[Payment]] = relationship(back_populates="order", cascade="all, delete-orphan")
-    shipments: Mapped[list[Shipment]] = relationship(back_populates="order", cascade="all, delete-orphan")
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan"
+    )
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="order", cascade="all, delete-orphan"
+    )
+    shipments: Mapped[list[Shipment]] = relationship(
+        back_populates="order", cascade="all, delete-orphan"
+    )
 
 
 class OrderItem(Base):

@@ -1,0 +1,251 @@
+"""Queries and commands of the journeys, returning plain snapshots (no ORM objects).
+
+Every function takes an optional `url` (tests pass their own database) and an explicit
+`now` where time matters.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from dianxiaoer.store.db import session_scope
+from dianxiaoer.store.models import (
+    Coupon,
+    Order,
+    OrderItem,
+    Product,
+    ReturnRequest,
+    Shipment,
+    Ticket,
+)
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An order line with the product's return flags."""
+
+    id: int
+    product_id: str
+    name: str
+    size: str
+    price: Decimal
+    flags: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class ScanView:
+    """A tracking event."""
+
+    time: datetime
+    location: str
+    description: str
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """Everything the journeys need to know about one order."""
+
+    id: str
+    customer_id: str
+    customer_name: str
+    customer_phone: str
+    is_vip: bool
+    status: str
+    created_at: datetime
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    signed_at: datetime | None
+    promised_ship_by: datetime | None
+    auto_cancel_at: datetime | None
+    total: Decimal
+    address: str
+    items: tuple[ItemView, ...]
+    courier: str | None = None
+    tracking_number: str | None = None
+    scans: tuple[ScanView, ...] = ()
+    last_payment_method: str | None = None
+    last_payment_status: str | None = None
+    last_failure_reason: str | None = None
+    returns: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def last_scan(self) -> ScanView | None:
+        """The newest tracking event, if any."""
+        return self.scans[-1] if self.scans else None
+
+
+def _view(order: Order) -> OrderView:
+    shipment: Shipment | None = order.shipments[-1] if order.shipments else None
+    payment = max(order.payments, key=lambda p: p.created_at) if order.payments else None
+    return OrderView(
+        id=order.id,
+        customer_id=order.customer_id,
+        customer_name=order.customer.name,
+        customer_phone=order.customer.phone,
+        is_vip=order.customer.is_vip,
+        status=order.status,
+        created_at=order.created_at,
+        paid_at=order.paid_at,
+        shipped_at=order.shipped_at,
+        signed_at=order.signed_at,
+        promised_ship_by=order.promised_ship_by,
+        auto_cancel_at=order.auto_cancel_at,
+        total=order.total,
+        address=order.address,
+        items=tuple(
+            ItemView(
+                i.id,
+                i.product_id,
+                i.product.name,
+                i.size,
+                i.price,
+                {
+                    f: bool(getattr(i.product, f))
+                    for f in ("customized", "perishable", "digital", "periodical")
+                },
+            )
+            for i in order.items
+        ),
+        courier=shipment.courier if shipment else None,
+        tracking_number=shipment.tracking_number if shipment else None,
+        scans=tuple(ScanView(e.time, e.location, e.description) for e in shipment.events)
+        if shipment
+        else (),
+        last_payment_method=payment.method if payment else None,
+        last_payment_status=payment.status if payment else None,
+        last_failure_reason=payment.failure_reason if payment else None,
+    )
+
+
+def _load(session: Session, order_id: str) -> Order | None:
+    return session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .options(
+            selectinload(Order.customer),
+            selectinload(Order.items).selectinload(OrderItem.product),
+            selectinload(Order.payments),
+            selectinload(Order.shipments).selectinload(Shipment.events),
+        )
+    )
+
+
+def find_order(order_id: str, url: str | None = None) -> OrderView | None:
+    """The order, or None if there is no such order."""
+    with session_scope(url) as session:
+        order = _load(session, order_id)
+        if order is None:
+            return None
+        view = _view(order)
+        rmas = session.scalars(select(ReturnRequest.rma).where(ReturnRequest.order_id == order_id))
+        return OrderView(**{**view.__dict__, "returns": tuple(rmas)})
+
+
+def _number(prefix: str, now: datetime) -> str:
+    return f"{prefix}{now:%Y%m%d}{secrets.randbelow(10**6):06d}"
+
+
+def create_ticket(
+    kind: str,
+    now: datetime,
+    order_id: str | None = None,
+    customer_id: str | None = None,
+    priority: str = "normal",
+    details: dict | None = None,
+    url: str | None = None,
+) -> str:
+    """Open a ticket (催件 "urge", complaint, invoice, handoff); returns its number."""
+    prefix = {"urge": "CJ", "complaint": "TS", "invoice": "FP", "handoff": "RG"}.get(kind, "TK")
+    with session_scope(url) as session:
+        number = _number(prefix, now)
+        while session.get(Ticket, number) is not None:
+            number = _number(prefix, now)
+        session.add(
+            Ticket(
+                number=number,
+                kind=kind,
+                priority=priority,
+                order_id=order_id,
+                customer_id=customer_id,
+                details=details or {},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return number
+
+
+def open_ticket_for(order_id: str, kind: str, url: str | None = None) -> str | None:
+    """Number of an open ticket of `kind` for the order (to avoid duplicates)."""
+    with session_scope(url) as session:
+        return session.scalar(
+            select(Ticket.number).where(
+                Ticket.order_id == order_id, Ticket.kind == kind, Ticket.status == "open"
+            )
+        )
+
+
+def issue_coupon(
+    customer_id: str,
+    amount: float,
+    min_spend: float,
+    valid_days: int,
+    reason: str,
+    now: datetime,
+    url: str | None = None,
+) -> str:
+    """Issue a coupon; returns its code."""
+    with session_scope(url) as session:
+        code = _number("QY", now)
+        session.add(
+            Coupon(
+                code=code,
+                customer_id=customer_id,
+                amount=Decimal(str(amount)),
+                min_spend=Decimal(str(min_spend)),
+                reason=reason,
+                expires_at=now + timedelta(days=valid_days),
+                created_at=now,
+            )
+        )
+    return code
+
+
+def create_return(
+    order_id: str, item_id: int, reason: str, now: datetime, url: str | None = None
+) -> str:
+    """Record a return request for one item; returns the RMA number."""
+    with session_scope(url) as session:
+        item = session.get(OrderItem, item_id)
+        if item is None or item.order_id != order_id:
+            raise ValueError("item does not belong to the order")
+        rma = _number("RMA", now)
+        session.add(
+            ReturnRequest(
+                rma=rma,
+                order_id=order_id,
+                item_id=item_id,
+                reason=reason,
+                refund_amount=item.price * item.quantity,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return rma
+
+
+def product_by_name(name: str, url: str | None = None) -> Product | None:
+    """A product by its exact catalogue name (detached, with stock loaded)."""
+    with session_scope(url) as session:
+        product = session.scalar(
+            select(Product).where(Product.name == name).options(selectinload(Product.stock))
+        )
+        if product is not None:
+            session.expunge(product)
+        return product
