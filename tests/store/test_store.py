@@ -8,7 +8,6 @@ from dianxiaoer.store import repository
 from dianxiaoer.store.db import get_engine, session_scope, upgrade
 from dianxiaoer.store.demo import clear_store, load_demo_data
 from dianxiaoer.store.models import Coupon, Order, Product, ReturnRequest, Ticket
-
 from tests.store.conftest import NOW
 
 H, D = timedelta(hours=1), timedelta(days=1)
