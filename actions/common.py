@@ -6,8 +6,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from dianxiaoer.nlg import SCRIPT_LOOKBACK
-from dianxiaoer.text import conversation_script, localize
+from dianxiaoer.text import SCRIPT_LOOKBACK, conversation_script, localize
 
 
 def user_texts(tracker: Tracker, limit: int = SCRIPT_LOOKBACK) -> list[str]:

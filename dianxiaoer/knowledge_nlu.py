@@ -28,8 +28,14 @@ TOPIC_INTENTS = {
     "退换货": "ask_return_policy",
     "退款": "ask_return_policy",
 }
-#: FAQ entries answered by a dedicated intent rather than by topic.
-ENTRY_INTENTS = {"faq.service_hours": "ask_service_hours"}
+#: FAQ entries answered by a dedicated intent rather than by topic: these questions are
+#: about the customer's own order, so the order journey (verification first) answers them.
+ENTRY_INTENTS = {
+    "faq.service_hours": "ask_service_hours",
+    "faq.logistics_stalled": "urge_delivery",
+    "faq.payment_failed": "report_payment_failure",
+    "faq.how_to_return": "request_return",
+}
 
 # Ways staff ask about a term; {n} is a name. Rotated over the entries so each pattern
 # is used about equally, and list patterns only for entries that have lists.

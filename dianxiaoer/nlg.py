@@ -15,12 +15,10 @@ from typing import Any
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from dianxiaoer.text import conversation_script, detect_script, localize
+from dianxiaoer.text import SCRIPT_LOOKBACK, conversation_script, detect_script, localize
 
 #: Response prepended to the first reply after a message that was cut for length.
 TRUNCATION_NOTICE = "utter_notice_truncated"
-#: How many recent user messages to look at to find the conversation's script.
-SCRIPT_LOOKBACK = 20
 
 
 def user_texts_newest_first(events, limit: int = SCRIPT_LOOKBACK):

@@ -13,6 +13,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+#: How many recent user messages to look at to find the conversation's script.
+SCRIPT_LOOKBACK = 20
+
 TRADITIONAL = "traditional"
 SIMPLIFIED = "simplified"
 

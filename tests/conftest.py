@@ -23,6 +23,9 @@ MODEL = (
 )
 
 
+E2E_TOKEN_SECRET = "e2e-token-secret"
+
+
 def _sqlalchemy_major() -> int:
     try:
         import sqlalchemy
@@ -64,13 +67,12 @@ class Servers:
         self.tracker_db = tmp / "tracker.db"
         self.shop_db = tmp / "shop.db"
 
-    def send(self, sender: str, message, timeout: float = 30) -> list[dict]:
+    def send(self, sender: str, message, timeout: float = 30, metadata=None) -> list[dict]:
         """POST a message to the REST webhook; returns the bot messages."""
-        r = requests.post(
-            f"{self.rasa_url}/webhooks/rest/webhook",
-            json={"sender": sender, "message": message},
-            timeout=timeout,
-        )
+        body = {"sender": sender, "message": message}
+        if metadata is not None:
+            body["metadata"] = metadata
+        r = requests.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=timeout)
         r.raise_for_status()
         return r.json()
 
@@ -89,11 +91,15 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
         "TRACKER_DB": str(tmp / "tracker.db"),
         "SHOP_DB": str(tmp / "shop.db"),
         "UNANSWERED_LOG": str(tmp / "unanswered.jsonl"),
+        "SHOP_TOKEN_SECRET": E2E_TOKEN_SECRET,
     }
     env.pop("DATABASE_URL", None)
     subprocess.run(
         [str(ACTIONS_BIN / "python"), "-m", "dianxiaoer.store", "prepare"],
-        cwd=ROOT, env=env, check=True, capture_output=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     logs = {name: open(tmp / f"{name}.log", "w") for name in ("actions", "rasa")}
     procs = [

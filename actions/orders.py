@@ -1,0 +1,186 @@
+"""Order verification (verify_order_form) and answers about the customer's own order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from dianxiaoer import journeys
+from dianxiaoer.auth import phone_tail_matches, verify_token
+from dianxiaoer.policy import get_policy
+from dianxiaoer.service_hours import shanghai_now
+from dianxiaoer.store import repository
+
+#: Invalid answers (wrong format) tolerated before a human is offered.
+MAX_INVALID = 2
+
+
+def _now() -> datetime:
+    """The clock of the journeys (patched in tests)."""
+    return shanghai_now()
+
+
+def token_customer(tracker: Tracker) -> str | None:
+    """Customer id from a valid signed token in the message metadata (shop page login)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    return verify_token(metadata.get("customer_token")) if isinstance(metadata, dict) else None
+
+
+def _count(tracker: Tracker, slot: str) -> int:
+    return int(tracker.get_slot(slot) or 0)
+
+
+class ValidateVerifyOrderForm(FormValidationAction):
+    """Check the order number and phone tail.
+
+    Never reveals anything about an order that does not match; gives up after too many
+    failures.
+    """
+
+    def name(self) -> str:
+        """Validation action of verify_order_form."""
+        return "validate_verify_order_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        """No slot once locked; no phone tail once the customer is known."""
+        policy = get_policy()
+        if (
+            _count(tracker, "verification_failures") >= policy["verification.max_failures"]
+            or _count(tracker, "invalid_attempts") >= MAX_INVALID
+        ):
+            return []
+        if tracker.get_slot("verified_customer") or token_customer(tracker):
+            return ["order_id"]
+        return domain_slots
+
+    def _invalid(self, dispatcher, tracker, slot: str, response: str) -> dict[str, Any]:
+        attempts = _count(tracker, "invalid_attempts") + 1
+        if attempts < MAX_INVALID:
+            dispatcher.utter_message(response=response)
+        return {slot: None, "invalid_attempts": attempts}
+
+    def _mismatch(self, dispatcher, tracker) -> dict[str, Any]:
+        failures = _count(tracker, "verification_failures") + 1
+        remaining = get_policy()["verification.max_failures"] - failures
+        if remaining > 0:
+            dispatcher.utter_message(response="utter_verification_failed", remaining=remaining)
+        return {"order_id": None, "phone_tail": None, "verification_failures": failures}
+
+    async def validate_order_id(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        """A 12-digit number; for a known customer, one of their own orders."""
+        order_id = journeys.extract_order_id(value)
+        if order_id is None:
+            return self._invalid(dispatcher, tracker, "order_id", "utter_invalid_order_id")
+        customer = tracker.get_slot("verified_customer") or token_customer(tracker)
+        if not customer:
+            return {"order_id": order_id}
+        order = repository.find_order(order_id)
+        if order is None or order.customer_id != customer:
+            return self._mismatch(dispatcher, tracker)
+        return {"order_id": order_id, "verified_customer": customer, "verified_order": order_id}
+
+    async def validate_phone_tail(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Four digits matching the phone number of the order's customer."""
+        tail = journeys.extract_phone_tail(value)
+        if tail is None:
+            return self._invalid(dispatcher, tracker, "phone_tail", "utter_invalid_phone_tail")
+        order_id = tracker.get_slot("order_id")
+        order = repository.find_order(order_id) if order_id else None
+        if order is None or not phone_tail_matches(order.customer_phone, tail):
+            return self._mismatch(dispatcher, tracker)
+        return {
+            "phone_tail": tail,
+            "verified_customer": order.customer_id,
+            "verified_order": order.id,
+            "verification_failures": 0,
+            "invalid_attempts": 0,
+        }
+
+
+class ActionAnswerOrder(Action):
+    """Answer the order question (status, 催件, return, payment) for a verified order."""
+
+    def name(self) -> str:
+        """Action name used in rules."""
+        return "action_answer_order"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Utter the plan for the topic; create the ticket and coupon it asks for."""
+        policy = get_policy()
+        order_id = tracker.get_slot("verified_order")
+        order = repository.find_order(order_id) if order_id else None
+        if order is None or order.customer_id != tracker.get_slot("verified_customer"):
+            if _count(tracker, "invalid_attempts") >= MAX_INVALID:
+                dispatcher.utter_message(response="utter_too_many_invalid")
+            else:
+                dispatcher.utter_message(response="utter_verification_locked")
+            return [SlotSet("order_id", None), SlotSet("phone_tail", None)]
+        now = _now()
+        plan = journeys.plan(tracker.get_slot("order_topic"), order, now, policy)
+        values = policy.reply_values()
+        for reply in plan.replies:
+            dispatcher.utter_message(response=reply.response, **{**values, **reply.values})
+        if plan.urge_ticket is not None:
+            self._urge(dispatcher, order, plan, now, policy)
+        # Keep who the customer is; forget the order so the next question asks which one.
+        return [
+            SlotSet("order_id", None),
+            SlotSet("phone_tail", None),
+            SlotSet("invalid_attempts", 0),
+        ]
+
+    @staticmethod
+    def _urge(dispatcher, order, plan, now, policy) -> None:
+        existing = repository.open_ticket_for(order.id, "urge")
+        if existing:
+            dispatcher.utter_message(response="utter_urge_ticket_exists", ticket=existing)
+            return
+        ticket = repository.create_ticket(
+            "urge",
+            now,
+            order.id,
+            order.customer_id,
+            "high" if plan.coupon_yuan else "normal",
+            plan.urge_ticket,
+        )
+        dispatcher.utter_message(response="utter_urge_ticket", ticket=ticket)
+        if plan.coupon_yuan:
+            coupon = repository.issue_coupon(
+                order.customer_id,
+                plan.coupon_yuan,
+                policy["compensation.coupon_min_spend_yuan"],
+                policy["compensation.coupon_valid_days"],
+                "物流延迟补偿",
+                now,
+            )
+            dispatcher.utter_message(
+                response="utter_delay_compensation",
+                coupon=coupon,
+                amount=int(plan.coupon_yuan),
+                min_spend=int(policy["compensation.coupon_min_spend_yuan"]),
+                valid_days=policy["compensation.coupon_valid_days"],
+            )
