@@ -68,7 +68,7 @@ def test_wrong_phone_tail_for_someone_elses_order_reveals_nothing(servers):
 def test_three_failures_offer_a_human(servers):
     who = sender()
     servers.send(who, "查一下我的订单")
-    for attempt in range(3):
+    for _ in range(3):
         servers.send(who, "202611010003")
         answer = texts(servers.send(who, "0000"))
     assert "转人工" in answer and "运动鞋" not in answer
