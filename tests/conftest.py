@@ -105,9 +105,9 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
     procs = [
         subprocess.Popen(
             [
-                str(BIN / "rasa"),
-                "run",
-                "actions",
+                str(ACTIONS_BIN / "python"),
+                "-m",
+                "rasa_sdk",
                 "--actions",
                 "actions",
                 "--port",
