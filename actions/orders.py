@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from dianxiaoer import journeys
@@ -147,11 +147,15 @@ class ActionAnswerOrder(Action):
         if plan.urge_ticket is not None:
             self._urge(dispatcher, order, plan, now, policy)
         # Keep who the customer is; forget the order so the next question asks which one.
-        return [
+        events = [
             SlotSet("order_id", None),
             SlotSet("phone_tail", None),
             SlotSet("invalid_attempts", 0),
+            SlotSet("pending_action", plan.pending),
         ]
+        if plan.followup:
+            events.append(FollowupAction(plan.followup))
+        return events
 
     @staticmethod
     def _urge(dispatcher, order, plan, now, policy) -> None:
@@ -184,3 +188,117 @@ class ActionAnswerOrder(Action):
                 min_spend=int(policy["compensation.coupon_min_spend_yuan"]),
                 valid_days=policy["compensation.coupon_valid_days"],
             )
+
+
+class ActionConfirmPending(Action):
+    """The customer's yes/no to what the bot offered: cancel the order or file a return."""
+
+    def name(self) -> str:
+        """Action name used in rules."""
+        return "action_confirm_pending"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Carry out (affirm) or drop (deny) the pending action."""
+        kind, args = journeys.parse_pending(tracker.get_slot("pending_action"))
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        done = [SlotSet("pending_action", None)]
+        if intent != "affirm" or not kind or not self._owned(tracker, args):
+            dispatcher.utter_message(response="utter_ok_deny")
+            return done
+        if kind == "cancel":
+            result = repository.cancel_order(args[0], _now())
+            response = {
+                "cancelled": "utter_order_cancelled_now",
+                "refund": "utter_order_cancelled_refund",
+            }.get(result, "utter_cancel_too_late")
+            dispatcher.utter_message(
+                response=response, order_id=args[0], **get_policy().reply_values()
+            )
+            return done
+        if kind == "return":
+            # keep the pending return for the form's submit step
+            return [FollowupAction("return_form")]
+        dispatcher.utter_message(response="utter_ok_deny")
+        return done
+
+    @staticmethod
+    def _owned(tracker: Tracker, args: list[str]) -> bool:
+        order = repository.find_order(args[0]) if args else None
+        return order is not None and order.customer_id == tracker.get_slot("verified_customer")
+
+
+class ValidateAddressForm(FormValidationAction):
+    """A new delivery address: Chinese text long enough to be an address."""
+
+    def name(self) -> str:
+        """Validation action of address_form."""
+        return "validate_address_form"
+
+    async def validate_new_address(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        """At least 6 characters with Chinese in them."""
+        text = str(value or "").strip()
+        if len(text) < 6 or not any("\u4e00" <= c <= "\u9fff" for c in text):
+            dispatcher.utter_message(response="utter_invalid_address")
+            return {"new_address": None}
+        return {"new_address": text[:120]}
+
+
+class ActionChangeAddress(Action):
+    """Write the new address to the order (still before shipment)."""
+
+    def name(self) -> str:
+        """Action name used in rules."""
+        return "action_change_address"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Change the address of the pending order, if the customer owns it."""
+        kind, args = journeys.parse_pending(tracker.get_slot("pending_action"))
+        address = tracker.get_slot("new_address")
+        events = [SlotSet("pending_action", None), SlotSet("new_address", None)]
+        if kind != "address" or not address or not ActionConfirmPending._owned(tracker, args):
+            dispatcher.utter_message(response="utter_ok_deny")
+            return events
+        if repository.change_address(args[0], address):
+            dispatcher.utter_message(
+                response="utter_address_changed", order_id=args[0], address=address
+            )
+        else:
+            dispatcher.utter_message(response="utter_address_too_late", order_id=args[0])
+        return events
+
+
+class ActionSubmitReturn(Action):
+    """File the return request (RMA) the customer confirmed, with the reason given."""
+
+    def name(self) -> str:
+        """Action name used in rules."""
+        return "action_submit_return"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Create the RMA and tell the return address and refund timeline."""
+        kind, args = journeys.parse_pending(tracker.get_slot("pending_action"))
+        reason = tracker.get_slot("return_reason")
+        events = [SlotSet("pending_action", None), SlotSet("return_reason", None)]
+        if kind != "return" or len(args) < 2 or not ActionConfirmPending._owned(tracker, args):
+            dispatcher.utter_message(response="utter_ok_deny")
+            return events
+        rma = repository.create_return(args[0], int(args[1]), str(reason)[:60], _now())
+        dispatcher.utter_message(
+            response="utter_return_created",
+            rma=rma,
+            order_id=args[0],
+            **get_policy().reply_values(),
+        )
+        return events

@@ -45,6 +45,8 @@ class Plan:
     replies: list[Reply] = field(default_factory=list)
     urge_ticket: dict[str, Any] | None = None  # create a 催件 ticket with these details
     coupon_yuan: float = 0.0
+    pending: str | None = None  # an action awaiting the customer's yes: "cancel:<id>" ...
+    followup: str | None = None  # a form to start next (address_form)
 
 
 def items_text(order) -> str:
@@ -118,7 +120,10 @@ def plan_urge(order, now: datetime, policy) -> Plan:
 
 
 def plan_return(order, now: datetime, policy) -> Plan:
-    """Seven-day no-reason return check per item, with the exact deadline."""
+    """Seven-day no-reason return check per item, with the exact deadline.
+
+    An eligible item is offered a return request (RMA) at once.
+    """
     plan = Plan()
     for item in order.items:
         check = check_no_reason_return(
@@ -134,6 +139,9 @@ def plan_return(order, now: datetime, policy) -> Plan:
             break
         if check.reason == "ok":
             plan.replies.append(Reply("utter_return_eligible", values))
+            if plan.pending is None and not order.returns:
+                plan.replies.append(Reply("utter_offer_return", values))
+                plan.pending = f"return:{order.id}:{item.id}"
         elif check.reason == "window_expired":
             plan.replies.append(Reply("utter_return_expired", values))
         else:
@@ -152,12 +160,45 @@ def plan_payment(order, now: datetime, policy) -> Plan:
     return Plan([Reply("utter_payment_no_failure", values)])
 
 
+def plan_cancel(order, now: datetime, policy) -> Plan:
+    """Cancelling: allowed until shipment (after a yes); later, the return path."""
+    values = _base(order)
+    if order.status in {"unpaid", "paid"}:
+        response = "utter_confirm_cancel_paid" if order.status == "paid" else "utter_confirm_cancel"
+        return Plan([Reply(response, values)], pending=f"cancel:{order.id}")
+    if order.status == "cancelled":
+        return Plan([Reply("utter_order_cancelled", values)])
+    return Plan([Reply("utter_cancel_too_late", values)])
+
+
+def plan_address(order, now: datetime, policy) -> Plan:
+    """Changing the address: allowed until shipment (the address form asks for it)."""
+    values = _base(order)
+    if order.status in {"unpaid", "paid"}:
+        return Plan(
+            [Reply("utter_address_current", {**values, "address": order.address})],
+            pending=f"address:{order.id}",
+            followup="address_form",
+        )
+    return Plan([Reply("utter_address_too_late", values)])
+
+
 PLANNERS = {
     "status": plan_status,
     "urge": plan_urge,
     "return": plan_return,
     "payment": plan_payment,
+    "cancel": plan_cancel,
+    "address": plan_address,
 }
+
+
+def parse_pending(pending: str | None) -> tuple[str | None, list[str]]:
+    """Split a pending offer: "return:202611010003:12" -> ("return", [order, item])."""
+    if not pending:
+        return None, []
+    kind, *args = str(pending).split(":")
+    return kind, args
 
 
 def plan(topic: str | None, order, now: datetime, policy) -> Plan:

@@ -35,6 +35,10 @@ ENTRY_INTENTS = {
     "faq.logistics_stalled": "urge_delivery",
     "faq.payment_failed": "report_payment_failure",
     "faq.how_to_return": "request_return",
+    "faq.cancel_order": "cancel_order",
+    "faq.change_address": "change_address",
+    "faq.stock": "ask_product_info",
+    "faq.size_guide": "ask_product_info",
 }
 
 # Ways staff ask about a term; {n} is a name. Rotated over the entries so each pattern

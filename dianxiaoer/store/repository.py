@@ -249,3 +249,69 @@ def product_by_name(name: str, url: str | None = None) -> Product | None:
         if product is not None:
             session.expunge(product)
         return product
+
+
+@dataclass(frozen=True)
+class ProductView:
+    """A catalogue item for pre-sale answers."""
+
+    id: str
+    name: str
+    category: str
+    price: Decimal
+    attributes: dict
+    size_chart: dict | None
+    stock: dict[str, int]
+    monthly_sales: int
+    launched_at: datetime | None
+
+
+def catalogue(url: str | None = None) -> list[ProductView]:
+    """Every product with its stock per size."""
+    with session_scope(url) as session:
+        products = session.scalars(select(Product).options(selectinload(Product.stock)))
+        return [
+            ProductView(
+                p.id,
+                p.name,
+                p.category,
+                p.price,
+                dict(p.attributes or {}),
+                p.size_chart,
+                {s.size: s.quantity for s in p.stock},
+                p.monthly_sales,
+                p.launched_at,
+            )
+            for p in products
+        ]
+
+
+def cancel_order(order_id: str, now: datetime, url: str | None = None) -> str:
+    """Cancel an unpaid or unshipped order.
+
+    Returns "cancelled", "refund" (it was paid: the payment is refunded) or "shipped"
+    (too late: the return path applies).
+    """
+    with session_scope(url) as session:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise ValueError("no such order")
+        if order.status in {"shipped", "signed"}:
+            return "shipped"
+        if order.status == "cancelled":
+            return "cancelled"
+        was_paid = order.status == "paid"
+        order.status, order.cancelled_at = "cancelled", now
+        return "refund" if was_paid else "cancelled"
+
+
+def change_address(order_id: str, address: str, url: str | None = None) -> bool:
+    """Change the delivery address of an order that has not shipped; False if too late."""
+    with session_scope(url) as session:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise ValueError("no such order")
+        if order.status not in {"unpaid", "paid"}:
+            return False
+        order.address = address
+        return True

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions import orders
 from actions.orders import ActionAnswerOrder, ValidateVerifyOrderForm
@@ -252,3 +252,111 @@ def test_every_uttered_response_exists(shop, domain):
         assert f"utter_return_excluded_{reason}" in domain["responses"]
     for reason in ("limit", "balance", "bank_maintenance", "network"):
         assert f"utter_payment_failed_{reason}" in domain["responses"]
+
+
+def confirm(domain, slots: dict, intent: str = "affirm"):
+    tracker = make_tracker([user_event("好的", intent)], slots=slots)
+    return run_action(orders.ActionConfirmPending(), tracker, domain)
+
+
+def test_eligible_return_is_offered_then_filed_with_an_rma(shop, domain):
+    messages, events = answer(domain, verified("202611010003", "C1002", "return"))
+    assert [m["response"] for m in messages] == ["utter_return_eligible", "utter_offer_return"]
+    pending = slots_of(events)["pending_action"]
+    assert pending.startswith("return:202611010003:")
+    _, events = confirm(domain, {"pending_action": pending, "verified_customer": "C1002"})
+    assert events == [FollowupAction("return_form")]
+    tracker = make_tracker(
+        [user_event("尺码不合适", "inform")],
+        slots={
+            "pending_action": pending,
+            "verified_customer": "C1002",
+            "return_reason": "尺码不合适",
+        },
+    )
+    messages, events = run_action(orders.ActionSubmitReturn(), tracker, domain)
+    assert messages[0]["response"] == "utter_return_created"
+    assert messages[0]["rma"].startswith("RMA") and messages[0]["return_address"]
+    with sqlite3.connect(shop) as db:
+        assert db.execute("SELECT order_id, reason FROM returns").fetchall() == [
+            ("202611010003", "尺码不合适")
+        ]
+    assert SlotSet("pending_action", None) in events
+    # asked again: the return exists, no second offer
+    messages, _ = answer(domain, verified("202611010003", "C1002", "return"))
+    assert [m["response"] for m in messages] == ["utter_return_eligible"]
+
+
+def test_cancel_unpaid_order_after_a_yes(shop, domain):
+    messages, events = answer(domain, verified("202611010007", "C1001", "cancel"))
+    assert messages[0]["response"] == "utter_confirm_cancel"
+    pending = slots_of(events)["pending_action"]
+    messages, _ = confirm(domain, {"pending_action": pending, "verified_customer": "C1001"})
+    assert messages[0]["response"] == "utter_order_cancelled_now"
+    with sqlite3.connect(shop) as db:
+        assert db.execute("SELECT status FROM orders WHERE id='202611010007'").fetchone() == (
+            "cancelled",
+        )
+
+
+def test_cancel_paid_unshipped_refunds_and_shipped_is_too_late(shop, domain):
+    messages, events = answer(domain, verified("202611010008", "C1002", "cancel"))
+    assert messages[0]["response"] == "utter_confirm_cancel_paid"
+    messages, _ = confirm(
+        domain, {"pending_action": slots_of(events)["pending_action"], "verified_customer": "C1002"}
+    )
+    assert messages[0]["response"] == "utter_order_cancelled_refund"
+    messages, _ = answer(domain, verified("202611010001", "C1001", "cancel"))
+    assert messages[0]["response"] == "utter_cancel_too_late"
+
+
+def test_no_to_an_offer_changes_nothing(shop, domain):
+    messages, events = confirm(
+        domain, {"pending_action": "cancel:202611010007", "verified_customer": "C1001"}, "deny"
+    )
+    assert messages[0]["response"] == "utter_ok_deny"
+    with sqlite3.connect(shop) as db:
+        assert db.execute("SELECT status FROM orders WHERE id='202611010007'").fetchone() == (
+            "unpaid",
+        )
+
+
+def test_pending_action_on_someone_elses_order_is_refused(shop, domain):
+    messages, _ = confirm(
+        domain, {"pending_action": "cancel:202611010008", "verified_customer": "C1001"}
+    )
+    assert messages[0]["response"] == "utter_ok_deny"
+    with sqlite3.connect(shop) as db:
+        assert db.execute("SELECT status FROM orders WHERE id='202611010008'").fetchone() == (
+            "paid",
+        )
+
+
+def test_address_change_before_shipment_only(shop, domain):
+    messages, events = answer(domain, verified("202611010008", "C1002", "address"))
+    assert messages[0]["response"] == "utter_address_current"
+    assert FollowupAction("address_form") in events
+    pending = slots_of(events)["pending_action"]
+    tracker = make_tracker(
+        [user_event("x", "inform")],
+        slots={
+            "pending_action": pending,
+            "verified_customer": "C1002",
+            "new_address": "北京市海淀区中关村大街 1 号 李娜 13900005678",
+        },
+    )
+    messages, _ = run_action(orders.ActionChangeAddress(), tracker, domain)
+    assert messages[0]["response"] == "utter_address_changed"
+    messages, _ = answer(domain, verified("202611010001", "C1001", "address"))
+    assert messages[0]["response"] == "utter_address_too_late"
+
+
+def test_address_validation(shop, domain):
+    tracker = make_tracker(
+        [user_event("x", "inform"), {"event": "slot", "name": "new_address", "value": "abc"}],
+        slots={"requested_slot": "new_address", "new_address": "abc"},
+    )
+    tracker.active_loop = {"name": "address_form"}
+    messages, events = run_action(orders.ValidateAddressForm(), tracker, domain)
+    assert messages[0]["response"] == "utter_invalid_address"
+    assert slots_of(events)["new_address"] is None

@@ -137,3 +137,50 @@ def test_verified_order_lookup_latency(servers):
     elapsed = time.perf_counter() - start
     print(f"verified order lookup turn: {elapsed * 1000:.0f} ms")
     assert "中通" in answer
+
+
+def test_return_request_creates_an_rma(servers):
+    who = sender()
+    servers.send(who, "这双鞋子我想退货")
+    servers.send(who, "202611010003")
+    offer = servers.send(who, "5678")
+    assert "提交退货申请" in texts(offer)
+    reasons = servers.send(who, "/affirm")
+    assert "退货原因" in texts(reasons)
+    done = texts(servers.send(who, '/inform{"return_reason": "尺码不合适"}'))
+    assert "退货单号 RMA" in done and "退货仓" in done
+    with sqlite3.connect(servers.shop_db) as db:
+        rows = db.execute("SELECT reason FROM returns WHERE order_id='202611010003'").fetchall()
+    assert rows == [("尺码不合适",)]
+
+
+def test_cancel_an_unpaid_order(servers):
+    who = sender()
+    servers.send(who, "帮我取消订单")
+    servers.send(who, "202611010007")
+    ask = texts(servers.send(who, "1234"))
+    assert "确认要取消" in ask
+    done = texts(servers.send(who, "/affirm"))
+    assert "已为您取消订单202611010007" in done
+
+
+def test_change_address_before_shipment(servers):
+    who = sender()
+    servers.send(who, "收货地址填错了 帮我改一下")
+    servers.send(who, "202611010008")
+    ask = texts(servers.send(who, "5678"))
+    assert "当前地址" in ask and "新的收货地址" in ask
+    done = texts(servers.send(who, "北京市海淀区中关村大街1号 李娜 收"))
+    assert "已将订单202611010008的收货地址改为" in done
+
+
+def test_product_question(servers):
+    answer = texts(servers.send(sender(), "连衣裙还有M码吗"))
+    assert "连衣裙" in answer and "缺货" in answer
+
+
+def test_size_advice(servers):
+    answer = texts(servers.send(sender(), "我身高170 体重60公斤 运动鞋穿什么码"))
+    answer2 = texts(servers.send(sender(), "身高160体重50 连衣裙选哪个码"))
+    assert "M码" in answer2
+    assert answer

@@ -1,0 +1,84 @@
+"""Pre-sale product questions answered from the shop store's catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from dianxiaoer import presale
+from dianxiaoer.orders import advise_size
+from dianxiaoer.policy import get_policy
+from dianxiaoer.store import repository
+
+
+def _question(tracker: Tracker) -> str:
+    message = tracker.latest_message
+    return str(message.get("text") or "")
+
+
+class ActionAnswerProduct(Action):
+    """Price, stock by size, size advice and the reply that fits the buyer's motive."""
+
+    def name(self) -> str:
+        """Action name used in rules."""
+        return "action_answer_product"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Answer about the product named now, or the one talked about before."""
+        text = _question(tracker)
+        products = {p.name: p for p in repository.catalogue()}
+        named = next(
+            (
+                e.get("value")
+                for e in tracker.latest_message.get("entities") or []
+                if e.get("entity") == "product" and e.get("value") in products
+            ),
+            None,
+        )
+        name = named or presale.find_product_name(text, list(products))
+        name = name or tracker.get_slot("product")
+        motive = presale.buyer_motive(text)
+        if motive == "congzhong" and not name:
+            name = max(products.values(), key=lambda p: p.monthly_sales).name
+        if motive == "qiuxin" and not name:
+            name = max(products.values(), key=lambda p: p.launched_at).name
+        if not name or name not in products:
+            dispatcher.utter_message(response="utter_ask_which_product")
+            return []
+        product = products[name]
+        values = {
+            **get_policy().reply_values(),
+            "product": product.name,
+            "price": f"{product.price:.2f}",
+            "attributes": "，".join(f"{k}：{v}" for k, v in product.attributes.items()),
+            "monthly_sales": product.monthly_sales,
+        }
+        size = presale.asked_size(text)
+        height, weight = presale.height_weight(text)
+        advised = advise_size(product.size_chart, height, weight)
+        if advised:
+            in_stock = product.stock.get(advised, 0) > 0
+            dispatcher.utter_message(
+                response="utter_size_advice" if in_stock else "utter_size_advice_out_of_stock",
+                size=advised,
+                height=int(height),
+                weight=int(weight),
+                **values,
+            )
+        elif size and size in product.stock:
+            response = "utter_stock_size_yes" if product.stock[size] > 0 else "utter_stock_size_no"
+            others = "、".join(s for s, q in product.stock.items() if q > 0 and s != size)
+            dispatcher.utter_message(response=response, size=size, others=others or "—", **values)
+        else:
+            total = sum(product.stock.values())
+            dispatcher.utter_message(
+                response="utter_product_info" if total else "utter_product_sold_out", **values
+            )
+        if motive:
+            dispatcher.utter_message(response=f"utter_motive_{motive}", **values)
+        return [SlotSet("product", product.name)]

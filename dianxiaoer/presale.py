@@ -1,0 +1,74 @@
+"""Pre-sale answers: which product, which size, what motive (seed 004 buyer psychology).
+
+Buyer-psychology cues pick the reply variant that addresses the customer's motive:
+求廉 (price), 安全/求名 (genuine, safe), 从众 (what others buy), 求新 (new), 求实
+(practical use), 求美 (looks). The lexicon below is the cue list; the first motive whose
+cue appears wins, in this order, because a price question is the most actionable.
+"""
+
+from __future__ import annotations
+
+import re
+
+MOTIVE_CUES: dict[str, tuple[str, ...]] = {
+    "qiulian": (
+        "便宜",
+        "优惠",
+        "打折",
+        "折扣",
+        "降价",
+        "划算",
+        "少点",
+        "包邮吗",
+        "券",
+        "活动价",
+        "性价比",
+    ),
+    "anquan": ("正品", "假货", "真的吗", "安全", "甲醛", "无毒", "过敏", "质量怎么样", "靠谱"),
+    "qiuming": ("牌子", "品牌", "名牌", "大牌", "进口"),
+    "congzhong": ("卖得最好", "最火", "爆款", "大家都买", "销量", "好评", "热销", "推荐哪"),
+    "qiuxin": ("新款", "新品", "最新", "刚上", "今年流行", "时髦"),
+    "qiumei": ("好看", "颜值", "显瘦", "漂亮", "颜色", "款式"),
+    "qiushi": ("实用", "耐用", "续航", "容量", "能用多久", "结实", "保暖"),
+}
+
+_SIZE = re.compile(r"(?<![A-Za-z0-9])(XXL|XL|S|M|L|3[6-9]|4[0-4])\s*(?:码|号)", re.IGNORECASE)
+_HEIGHT = re.compile(r"(?:身高|高)\s*(1\d{2})|(1\d{2})\s*(?:cm|厘米|公分)", re.IGNORECASE)
+_WEIGHT = re.compile(
+    r"(?:体重|重)\s*(\d{2,3})\s*(kg|公斤|斤)?|(\d{2,3})\s*(kg|公斤|斤)", re.IGNORECASE
+)
+
+
+def buyer_motive(text: str) -> str | None:
+    """The buyer-psychology motive a question shows, if any."""
+    for motive, cues in MOTIVE_CUES.items():
+        if any(cue in text for cue in cues):
+            return motive
+    return None
+
+
+def asked_size(text: str) -> str | None:
+    """A size named in the question ("M码", "42码"), upper-cased."""
+    match = _SIZE.search(text)
+    return match.group(1).upper() if match else None
+
+
+def height_weight(text: str) -> tuple[float | None, float | None]:
+    """Height (cm) and weight (kg) from "身高160 体重50" / "165cm 110斤" style text."""
+    h = _HEIGHT.search(text)
+    height = float(h.group(1) or h.group(2)) if h else None
+    w = _WEIGHT.search(text)
+    weight = None
+    if w:
+        value = float(w.group(1) or w.group(3))
+        unit = (w.group(2) or w.group(4) or "").lower()
+        weight = value / 2 if unit == "斤" else value
+        if not unit and value > 100:  # "体重110" is 斤 in everyday Chinese
+            weight = value / 2
+    return height, weight
+
+
+def find_product_name(text: str, names: list[str]) -> str | None:
+    """The longest catalogue name written in the question."""
+    found = [n for n in names if n and n in text]
+    return max(found, key=len) if found else None
