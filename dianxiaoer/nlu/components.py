@@ -7,6 +7,7 @@ have no Rasa imports and are unit-tested on their own.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -34,6 +35,14 @@ logger = logging.getLogger(__name__)
 INPUT_KEY = "input"
 #: Intent assigned to input with no letter, digit or Chinese character.
 GIBBERISH_INTENT = "send_gibberish"
+#: Intent assigned to a message that is nothing but an identifier (order number, ...).
+INFORM_INTENT = "inform"
+ID_ENTITIES = frozenset({"order_id", "phone_tail", "tracking_number"})
+# Labels that may stand around a bare identifier: "订单号：202611010001", "尾号是1234".
+_ID_LABELS = re.compile(
+    r"订单号码|订单号|订单编号|订单|单号|运单号|快递单号|手机尾号|手机后四位|后四位|后4位|尾号|"
+    r"号码|是|为|[:：,，.。\s]"
+)
 
 
 class _Untrained(GraphComponent):
@@ -190,17 +199,35 @@ class InputGuard(_Untrained):
 
     Input without any meaning (empty, emoji or punctuation only) gets that intent with
     certainty, whatever the classifier guessed, so it gets a polite reply instead of a
-    random intent or silence.
+    random intent or silence. A message that is only an identifier ("202611010001",
+    "尾号1234") is `inform` with certainty: bare numbers are too varied to learn.
     """
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Override the intent of meaningless messages."""
+        """Override the intent of meaningless and identifier-only messages."""
         for message in messages:
             info = message.get(INPUT_KEY) or {}
             text = message.get(TEXT) or ""
             if info.get("meaningful") is False or not text.strip():
-                intent = {"name": GIBBERISH_INTENT, "confidence": 1.0}
-                message.set(INTENT, intent, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+                self._set(message, GIBBERISH_INTENT)
                 message.set(ENTITIES, [], add_to_output=True)
+            elif is_bare_identifier(text, message.get(ENTITIES) or []):
+                self._set(message, INFORM_INTENT)
         return messages
+
+    @staticmethod
+    def _set(message: Message, name: str) -> None:
+        intent = {"name": name, "confidence": 1.0}
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+
+
+def is_bare_identifier(text: str, entities: list[dict[str, Any]]) -> bool:
+    """True if the text is only identifiers (order number, phone tail, tracking number)
+    and the labels around them: an answer to "请提供订单号", whatever the classifier says.
+    """
+    spans = [(e["start"], e["end"]) for e in entities if e.get("entity") in ID_ENTITIES]
+    if not spans:
+        return False
+    rest = "".join(char for i, char in enumerate(text) if not any(s <= i < e for s, e in spans))
+    return not _ID_LABELS.sub("", rest)

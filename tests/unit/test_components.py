@@ -106,3 +106,34 @@ def test_guard_leaves_real_messages_alone():
     message.set("intent", {"name": "greet", "confidence": 0.9})
     InputGuard({}).process([message])
     assert message.get("intent")["name"] == "greet"
+
+
+@pytest.mark.parametrize(
+    "text, entities, expected",
+    [
+        ("202611010001", [("order_id", 0, 12)], True),
+        ("订单号：202611010001", [("order_id", 4, 16)], True),
+        ("尾号是1234", [("phone_tail", 3, 7)], True),
+        ("SF1234567890123", [("tracking_number", 0, 15)], True),
+        ("202611010001 怎么还没到", [("order_id", 0, 12)], False),
+        ("我想退货", [], False),
+        ("买的连衣裙", [("product", 2, 5)], False),
+    ],
+)
+def test_bare_identifiers(text, entities, expected):
+    from dianxiaoer.nlu.components import is_bare_identifier
+
+    ents = [{"entity": e, "start": s, "end": t} for e, s, t in entities]
+    assert is_bare_identifier(text, ents) is expected
+
+
+def test_guard_labels_bare_order_numbers_inform():
+    message = Message(data={"text": "202611010001"})
+    TextNormalizer({"max_chars": 300}).process([message])
+    message.set("intent", {"name": "nlu_fallback", "confidence": 0.55})
+    message.set(
+        "entities", [{"entity": "order_id", "start": 0, "end": 12, "value": "202611010001"}]
+    )
+    InputGuard({}).process([message])
+    assert message.get("intent") == {"name": "inform", "confidence": 1.0}
+    assert message.get("entities")  # entities kept
