@@ -223,8 +223,10 @@ class InputGuard(_Untrained):
 
 
 def is_bare_identifier(text: str, entities: list[dict[str, Any]]) -> bool:
-    """True if the text is only identifiers (order number, phone tail, tracking number)
-    and the labels around them: an answer to "请提供订单号", whatever the classifier says.
+    """Tell whether the text is nothing but identifiers and their labels.
+
+    Identifiers are order numbers, phone tails and tracking numbers; such a message answers
+    "请提供订单号", whatever the classifier says.
     """
     spans = [(e["start"], e["end"]) for e in entities if e.get("entity") in ID_ENTITIES]
     if not spans:
