@@ -183,3 +183,13 @@ def test_size_advice(servers):
     answer = texts(servers.send(sender(), "身高160体重50 连衣裙选哪个码"))
     assert "连衣裙 M码" in answer  # the chart's fit (M is sold out, the reply says so)
     assert "缺货" in answer
+
+
+def test_correction_replaces_the_order_number(servers):
+    who = sender()
+    servers.send(who, "帮我查下订单")
+    servers.send(who, "202611010003")
+    again = texts(servers.send(who, "不对，订单号是202611010004"))
+    assert "后四位" in again or "最后4位" in again
+    answer = texts(servers.send(who, "5678"))
+    assert "羊毛衫" in answer and "运动鞋" not in answer
