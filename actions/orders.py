@@ -190,6 +190,21 @@ class ActionAnswerOrder(Action):
             )
 
 
+def owned_pending(tracker: Tracker, kind: str | None = None) -> list[str] | None:
+    """Return the arguments of the pending offer, if the customer may act on it.
+
+    That is: the offer is of `kind` (any if None) and concerns an order of the verified
+    customer. None otherwise.
+    """
+    pending_kind, args = journeys.parse_pending(tracker.get_slot("pending_action"))
+    if not pending_kind or (kind and pending_kind != kind) or not args:
+        return None
+    order = repository.find_order(args[0])
+    if order is None or order.customer_id != tracker.get_slot("verified_customer"):
+        return None
+    return args
+
+
 class ActionConfirmPending(Action):
     """The customer's yes/no to what the bot offered: cancel the order or file a return."""
 
@@ -201,10 +216,11 @@ class ActionConfirmPending(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Carry out (affirm) or drop (deny) the pending action."""
-        kind, args = journeys.parse_pending(tracker.get_slot("pending_action"))
+        kind, _ = journeys.parse_pending(tracker.get_slot("pending_action"))
+        args = owned_pending(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         done = [SlotSet("pending_action", None)]
-        if intent != "affirm" or not kind or not self._owned(tracker, args):
+        if intent != "affirm" or args is None:
             dispatcher.utter_message(response="utter_ok_deny")
             return done
         if kind == "cancel":
@@ -222,11 +238,6 @@ class ActionConfirmPending(Action):
             return [FollowupAction("return_form")]
         dispatcher.utter_message(response="utter_ok_deny")
         return done
-
-    @staticmethod
-    def _owned(tracker: Tracker, args: list[str]) -> bool:
-        order = repository.find_order(args[0]) if args else None
-        return order is not None and order.customer_id == tracker.get_slot("verified_customer")
 
 
 class ValidateAddressForm(FormValidationAction):
@@ -262,10 +273,10 @@ class ActionChangeAddress(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Change the address of the pending order, if the customer owns it."""
-        kind, args = journeys.parse_pending(tracker.get_slot("pending_action"))
+        args = owned_pending(tracker, "address")
         address = tracker.get_slot("new_address")
         events = [SlotSet("pending_action", None), SlotSet("new_address", None)]
-        if kind != "address" or not address or not ActionConfirmPending._owned(tracker, args):
+        if args is None or not address:
             dispatcher.utter_message(response="utter_ok_deny")
             return events
         if repository.change_address(args[0], address):
@@ -288,10 +299,10 @@ class ActionSubmitReturn(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Create the RMA and tell the return address and refund timeline."""
-        kind, args = journeys.parse_pending(tracker.get_slot("pending_action"))
+        args = owned_pending(tracker, "return")
         reason = tracker.get_slot("return_reason")
         events = [SlotSet("pending_action", None), SlotSet("return_reason", None)]
-        if kind != "return" or len(args) < 2 or not ActionConfirmPending._owned(tracker, args):
+        if args is None or len(args) < 2:
             dispatcher.utter_message(response="utter_ok_deny")
             return events
         rma = repository.create_return(args[0], int(args[1]), str(reason)[:60], _now())
