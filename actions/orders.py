@@ -206,7 +206,11 @@ def owned_pending(tracker: Tracker, kind: str | None = None) -> list[str] | None
 
 
 class ActionConfirmPending(Action):
-    """The customer's yes/no to what the bot offered: cancel the order or file a return."""
+    """Handle every yes/no.
+
+    A yes/no answers the bot's pending offer (cancel the order, file a return); with
+    nothing pending it gets a plain acknowledgement.
+    """
 
     def name(self) -> str:
         """Action name used in rules."""
@@ -220,6 +224,11 @@ class ActionConfirmPending(Action):
         args = owned_pending(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         done = [SlotSet("pending_action", None)]
+        if kind is None:  # a yes/no to nothing in particular
+            dispatcher.utter_message(
+                response="utter_anything_else" if intent == "affirm" else "utter_ok_deny"
+            )
+            return done
         if intent != "affirm" or args is None:
             dispatcher.utter_message(response="utter_ok_deny")
             return done

@@ -360,3 +360,11 @@ def test_address_validation(shop, domain):
     messages, events = run_action(orders.ValidateAddressForm(), tracker, domain)
     assert messages[0]["response"] == "utter_invalid_address"
     assert slots_of(events)["new_address"] is None
+
+
+@pytest.mark.parametrize(
+    "intent, response", [("affirm", "utter_anything_else"), ("deny", "utter_ok_deny")]
+)
+def test_yes_or_no_to_nothing_is_acknowledged(shop, domain, intent, response):
+    messages, events = confirm(domain, {}, intent)
+    assert [m["response"] for m in messages] == [response]
