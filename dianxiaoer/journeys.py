@@ -124,6 +124,23 @@ def plan_return(order, now: datetime, policy) -> Plan:
 
     An eligible item is offered a return request (RMA) at once.
     """
+    if order.return_requests:
+        # A return is already filed: its progress is the answer (退款进度).
+        latest = order.return_requests[-1]
+        return Plan(
+            [
+                Reply(
+                    f"utter_return_status_{latest.status}",
+                    {
+                        **_base(order),
+                        "rma": latest.rma,
+                        "refund_amount": f"{latest.refund_amount:.2f}",
+                        "filed_at": format_local(latest.created_at),
+                        "refund_days": policy["returns.refund_within_days"],
+                    },
+                )
+            ]
+        )
     plan = Plan()
     for item in order.items:
         check = check_no_reason_return(

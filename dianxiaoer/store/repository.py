@@ -48,6 +48,16 @@ class ScanView:
 
 
 @dataclass(frozen=True)
+class ReturnView:
+    """A return request (RMA) of an order."""
+
+    rma: str
+    status: str
+    refund_amount: Decimal
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class OrderView:
     """Everything the journeys need to know about one order."""
 
@@ -73,6 +83,7 @@ class OrderView:
     last_payment_status: str | None = None
     last_failure_reason: str | None = None
     returns: tuple[str, ...] = field(default_factory=tuple)
+    return_requests: tuple[ReturnView, ...] = field(default_factory=tuple)
 
     @property
     def last_scan(self) -> ScanView | None:
@@ -143,8 +154,21 @@ def find_order(order_id: str, url: str | None = None) -> OrderView | None:
         if order is None:
             return None
         view = _view(order)
-        rmas = session.scalars(select(ReturnRequest.rma).where(ReturnRequest.order_id == order_id))
-        return OrderView(**{**view.__dict__, "returns": tuple(rmas)})
+        requests = tuple(
+            ReturnView(r.rma, r.status, r.refund_amount, r.created_at)
+            for r in session.scalars(
+                select(ReturnRequest)
+                .where(ReturnRequest.order_id == order_id)
+                .order_by(ReturnRequest.created_at)
+            )
+        )
+        return OrderView(
+            **{
+                **view.__dict__,
+                "returns": tuple(r.rma for r in requests),
+                "return_requests": requests,
+            }
+        )
 
 
 def _number(prefix: str, now: datetime) -> str:

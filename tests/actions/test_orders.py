@@ -11,6 +11,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from actions import orders
 from actions.orders import ActionAnswerOrder, ValidateVerifyOrderForm
 from dianxiaoer.auth import mint_token
+from dianxiaoer.store import repository
 from dianxiaoer.store.db import session_scope, upgrade
 from dianxiaoer.store.demo import load_demo_data
 from tests.actions.trackers import make_tracker, run_action, user_event
@@ -282,9 +283,10 @@ def test_eligible_return_is_offered_then_filed_with_an_rma(shop, domain):
             ("202611010003", "尺码不合适")
         ]
     assert SlotSet("pending_action", None) in events
-    # asked again: the return exists, no second offer
+    # asked again: the filed return's progress (refund status), no second offer
     messages, _ = answer(domain, verified("202611010003", "C1002", "return"))
-    assert [m["response"] for m in messages] == ["utter_return_eligible"]
+    assert [m["response"] for m in messages] == ["utter_return_status_requested"]
+    assert messages[0]["rma"].startswith("RMA") and messages[0]["refund_amount"] == "359.00"
 
 
 def test_cancel_unpaid_order_after_a_yes(shop, domain):
@@ -368,3 +370,14 @@ def test_address_validation(shop, domain):
 def test_yes_or_no_to_nothing_is_acknowledged(shop, domain, intent, response):
     messages, events = confirm(domain, {}, intent)
     assert [m["response"] for m in messages] == [response]
+
+
+@pytest.mark.parametrize("status", ["requested", "approved", "received", "refunded", "rejected"])
+def test_every_return_status_is_answered(shop, domain, status):
+    item_id = repository.find_order("202611010003").items[0].id
+    rma = repository.create_return("202611010003", item_id, "不喜欢", NOW)
+    with sqlite3.connect(shop) as db:
+        db.execute("UPDATE returns SET status=? WHERE rma=?", (status, rma))
+    messages, _ = answer(domain, verified("202611010003", "C1002", "return"))
+    assert messages[0]["response"] == f"utter_return_status_{status}"
+    assert f"utter_return_status_{status}" in domain["responses"]

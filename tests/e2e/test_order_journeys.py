@@ -155,6 +155,10 @@ def test_return_request_creates_an_rma(servers):
     with sqlite3.connect(servers.shop_db) as db:
         rows = db.execute("SELECT reason FROM returns WHERE order_id='202611010003'").fetchall()
     assert rows == [("尺码不合适",)]
+    # asking again shows the refund progress of that return
+    servers.send(who, "我的退货退款到哪一步了")
+    progress = texts(servers.send(who, "202611010003"))
+    assert "退货单号 RMA" in progress and "已受理" in progress
 
 
 def test_cancel_an_unpaid_order(servers):

@@ -87,7 +87,14 @@ def test_responses_used_only_by_actions_are_really_used():
             continue
         if name in form_questions:  # asked by the form itself
             continue
-        if name.startswith(("utter_return_excluded_", "utter_payment_failed_", "utter_motive_")):
+        if name.startswith(
+            (
+                "utter_return_excluded_",
+                "utter_payment_failed_",
+                "utter_motive_",
+                "utter_return_status_",
+            )
+        ):
             # built from a reason code: f"utter_return_{reason}", checked in action tests
             continue
         assert f"action: {name}" in stories or f'"{name}"' in code, f"{name} is never uttered"
