@@ -83,6 +83,21 @@ def _delay(order, now: datetime, policy):
     )
 
 
+def return_status_reply(order, policy) -> Reply:
+    """Progress of the order's latest return request (RMA) and its refund."""
+    latest = order.return_requests[-1]
+    return Reply(
+        f"utter_return_status_{latest.status}",
+        {
+            **_base(order),
+            "rma": latest.rma,
+            "refund_amount": f"{latest.refund_amount:.2f}",
+            "filed_at": format_local(latest.created_at),
+            "refund_days": policy["returns.refund_within_days"],
+        },
+    )
+
+
 def plan_status(order, now: datetime, policy) -> Plan:
     """Order status with logistics; a detected delay is apologized for with options."""
     values = _base(order)
@@ -95,6 +110,8 @@ def plan_status(order, now: datetime, policy) -> Plan:
         "cancelled": "utter_order_cancelled",
     }.get(order.status, "utter_order_cancelled")
     plan = Plan([Reply(status_response, values)])
+    if order.return_requests:
+        plan.replies.append(return_status_reply(order, policy))
     if delay.kind == "no_scan":
         plan.replies.append(Reply("utter_delay_no_scan", {**values, "hours": int(delay.hours)}))
     elif delay.kind == "unshipped_overdue":
@@ -126,21 +143,7 @@ def plan_return(order, now: datetime, policy) -> Plan:
     """
     if order.return_requests:
         # A return is already filed: its progress is the answer (退款进度).
-        latest = order.return_requests[-1]
-        return Plan(
-            [
-                Reply(
-                    f"utter_return_status_{latest.status}",
-                    {
-                        **_base(order),
-                        "rma": latest.rma,
-                        "refund_amount": f"{latest.refund_amount:.2f}",
-                        "filed_at": format_local(latest.created_at),
-                        "refund_days": policy["returns.refund_within_days"],
-                    },
-                )
-            ]
-        )
+        return Plan([return_status_reply(order, policy)])
     plan = Plan()
     for item in order.items:
         check = check_no_reason_return(

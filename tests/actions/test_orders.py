@@ -381,3 +381,13 @@ def test_every_return_status_is_answered(shop, domain, status):
     messages, _ = answer(domain, verified("202611010003", "C1002", "return"))
     assert messages[0]["response"] == f"utter_return_status_{status}"
     assert f"utter_return_status_{status}" in domain["responses"]
+
+
+def test_status_of_a_returned_order_shows_the_refund_progress(shop, domain):
+    item_id = repository.find_order("202611010003").items[0].id
+    repository.create_return("202611010003", item_id, "不喜欢", NOW)
+    messages, _ = answer(domain, verified("202611010003", "C1002", "status"))
+    assert [m["response"] for m in messages] == [
+        "utter_order_signed",
+        "utter_return_status_requested",
+    ]
