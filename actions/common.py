@@ -6,19 +6,17 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from dianxiaoer.text import SCRIPT_LOOKBACK, conversation_script, localize
+from dianxiaoer.text import SCRIPT_LOOKBACK, conversation_script, localize, recent_originals
 
 
 def user_texts(tracker: Tracker, limit: int = SCRIPT_LOOKBACK) -> list[str]:
     """Original texts of the latest user messages, newest first."""
-    texts: list[str] = []
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            info = (event.get("parse_data") or {}).get("input") or {}
-            texts.append(info.get("original", event.get("text") or ""))
-            if len(texts) >= limit:
-                break
-    return texts
+    messages = (
+        (e.get("parse_data"), e.get("text"))
+        for e in reversed(tracker.events)
+        if e.get("event") == "user"
+    )
+    return list(recent_originals(messages, limit))
 
 
 def reply_script(tracker: Tracker) -> str:

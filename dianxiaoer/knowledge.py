@@ -438,7 +438,9 @@ class KnowledgeBase:
     def __init__(self, entries: list[Entry], synonyms_file: Path | None = None) -> None:
         """Index `entries`; jieba learns every entry name so names stay whole words."""
         self.entries = entries
-        names = tuple(_compact(n) for e in entries for n in e.names if len(_compact(n)) >= 2)
+        # each name normalized once; reused by the thesaurus and the whole-name bonus
+        compact_names = [[(c, n) for n in e.names if len(c := _compact(n)) >= 2] for e in entries]
+        names = tuple(c for per_entry in compact_names for c, _ in per_entry)
         self.thesaurus = Thesaurus.from_file(
             synonyms_file or KNOWLEDGE_DIR / "synonyms.yml", protected=names
         )
@@ -471,13 +473,7 @@ class KnowledgeBase:
             self._lengths.append(length)
             for term in tf:
                 postings[term].append(idx)
-            self._names.append(
-                [
-                    (_compact(n), n, _units(_compact(n)))
-                    for n in entry.names
-                    if len(_compact(n)) >= 2
-                ]
-            )
+            self._names.append([(c, n, _units(c)) for c, n in compact_names[idx]])
         self._avg_len = sum(self._lengths) / max(len(self._lengths), 1)
         n_docs = len(entries)
         self._idf = {

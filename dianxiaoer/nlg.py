@@ -15,7 +15,13 @@ from typing import Any
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from dianxiaoer.text import SCRIPT_LOOKBACK, conversation_script, detect_script, localize
+from dianxiaoer.text import (
+    SCRIPT_LOOKBACK,
+    conversation_script,
+    detect_script,
+    localize,
+    recent_originals,
+)
 
 #: Response prepended to the first reply after a message that was cut for length.
 TRUNCATION_NOTICE = "utter_notice_truncated"
@@ -23,14 +29,9 @@ TRUNCATION_NOTICE = "utter_notice_truncated"
 
 def user_texts_newest_first(events, limit: int = SCRIPT_LOOKBACK):
     """Texts of the latest user messages, newest first (original text, not normalized)."""
-    count = 0
-    for event in reversed(events):
-        if isinstance(event, UserUttered):
-            info = (event.parse_data or {}).get("input") or {}
-            yield info.get("original") if "original" in info else (event.text or "")
-            count += 1
-            if count >= limit:
-                return
+    return recent_originals(
+        ((e.parse_data, e.text) for e in reversed(events) if isinstance(e, UserUttered)), limit
+    )
 
 
 def localize_response(response: dict[str, Any], script: str) -> dict[str, Any]:

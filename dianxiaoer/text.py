@@ -71,6 +71,19 @@ def detect_script(text: str) -> str | None:
     return TRADITIONAL if to_simplified(text) != text else SIMPLIFIED
 
 
+def recent_originals(user_messages_newest_first, limit: int = SCRIPT_LOOKBACK):
+    """Original texts of user messages given as (parse_data, text) pairs, newest first.
+
+    The normalizer keeps what the customer typed under parse_data["input"]["original"];
+    messages parsed without it (older events, payloads) fall back to their text.
+    """
+    for count, (parse_data, text) in enumerate(user_messages_newest_first, 1):
+        info = (parse_data or {}).get("input") or {}
+        yield info.get("original", text or "")
+        if count >= limit:
+            return
+
+
 def conversation_script(texts_newest_first) -> str:
     """The script to answer in: that of the newest message that shows one, else simplified.
 
