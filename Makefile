@@ -87,6 +87,7 @@ eval: train  ## held-out NLU report (per-intent P/R/F1, confusion matrix, histog
 	@$(BIN)/rasa test nlu --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --nlu tests/nlu/heldout.yml \
 	  --out results/nlu --quiet > results/nlu/rasa-test-nlu.log 2>&1 || { tail -30 results/nlu/rasa-test-nlu.log; exit 1; }
 	@$(BIN)/python -m dianxiaoer.evaluation faq tests/knowledge/faq_heldout.yml
+	@$(BIN)/python -m dianxiaoer.evaluation complaints tests/complaints/heldout.yml --min-accuracy 0.8
 	@$(BIN)/python -m dianxiaoer.evaluation summary results/nlu
 
 kb-report: install  ## every seed item and the knowledge entry covering it

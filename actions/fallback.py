@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import localized_buttons
+from actions import orders
+from actions.common import localized_buttons, user_texts
 from dianxiaoer.fallback import (
     extra_buttons,
     load_intent_questions,
@@ -15,6 +17,7 @@ from dianxiaoer.fallback import (
     suggest_intents,
 )
 from dianxiaoer.policy import get_policy
+from dianxiaoer.store import repository
 
 ACTION_NAME = "action_suggest_intents"
 
@@ -23,7 +26,8 @@ class ActionSuggestIntents(Action):
     """Two-stage fallback action.
 
     On low NLU confidence: offer the top intents as "您是想问…" buttons plus "都不是" and
-    "转人工". On a second miss in a row: apologize, show the FAQ menu and the human contact.
+    "转人工". On a second miss in a row: apologize, show the FAQ menu and the human contact,
+    and escalate: a priority handoff ticket (the question stayed unresolved).
     """
 
     def name(self) -> str:
@@ -37,7 +41,19 @@ class ActionSuggestIntents(Action):
         policy = get_policy()
         if ACTION_NAME in previous_turn_actions(tracker.events):
             dispatcher.utter_message(response="utter_fallback_final", **policy.reply_values())
-            return []
+            texts = user_texts(tracker, limit=2)
+            ticket = repository.create_ticket(
+                "handoff",
+                orders._now(),
+                customer_id=tracker.get_slot("verified_customer"),
+                priority="high",
+                details={"reason": "unresolved", "questions": [t[:200] for t in texts]},
+                conversation_id=tracker.sender_id,
+            )
+            dispatcher.utter_message(
+                response="utter_escalated_unresolved", ticket=ticket, **policy.reply_values()
+            )
+            return [SlotSet("handoff_requested", True), SlotSet("last_ticket", ticket)]
         suggestions = suggest_intents(
             tracker.latest_message.get("intent_ranking") or [],
             load_intent_questions(),

@@ -21,6 +21,13 @@ def _on_duty() -> bool:
     return humans_on_duty(policy["service.hours.weekdays"], policy["service.hours.weekends"])
 
 
+def contact_human(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    """Tell the customer how and when a human answers, and flag the conversation."""
+    response = "utter_human_on_duty" if _on_duty() else "utter_human_off_duty"
+    dispatcher.utter_message(response=response, **get_policy().reply_values())
+    return [SlotSet("handoff_requested", True)]
+
+
 class ActionRequestHuman(Action):
     """Flag the conversation for a human and tell the customer how and when."""
 
@@ -32,9 +39,7 @@ class ActionRequestHuman(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Utter the on-duty or off-duty contact reply and set the flag."""
-        response = "utter_human_on_duty" if _on_duty() else "utter_human_off_duty"
-        dispatcher.utter_message(response=response, **get_policy().reply_values())
-        return [SlotSet("handoff_requested", True)]
+        return contact_human(dispatcher)
 
 
 class ActionAnswerServiceHours(Action):

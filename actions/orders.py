@@ -139,15 +139,19 @@ class ActionAnswerOrder(Action):
             else:
                 dispatcher.utter_message(response="utter_verification_locked")
             return [SlotSet("order_id", None), SlotSet("phone_tail", None)]
+        if tracker.get_slot("order_topic") == "complaint":
+            # verified to ask about their complaints: the complaint status answers
+            return [SlotSet("order_topic", None), FollowupAction("action_complaint_status")]
         now = _now()
         plan = journeys.plan(tracker.get_slot("order_topic"), order, now, policy)
         values = policy.reply_values()
         for reply in plan.replies:
             dispatcher.utter_message(response=reply.response, **{**values, **reply.values})
+        events = []
         if plan.urge_ticket is not None:
-            self._urge(dispatcher, order, plan, now, policy)
+            events += self._urge(dispatcher, order, plan, now, policy)
         # Keep who the customer is; forget the order so the next question asks which one.
-        events = [
+        events += [
             SlotSet("order_id", None),
             SlotSet("phone_tail", None),
             SlotSet("invalid_attempts", 0),
@@ -158,11 +162,12 @@ class ActionAnswerOrder(Action):
         return events
 
     @staticmethod
-    def _urge(dispatcher, order, plan, now, policy) -> None:
+    def _urge(dispatcher, order, plan, now, policy) -> list[dict[str, Any]]:
+        """The 催件 ticket and compensation; the delay is handled, so ask for a rating."""
         existing = repository.open_ticket_for(order.id, "urge")
         if existing:
             dispatcher.utter_message(response="utter_urge_ticket_exists", ticket=existing)
-            return
+            return []
         ticket = repository.create_ticket(
             "urge",
             now,
@@ -188,13 +193,15 @@ class ActionAnswerOrder(Action):
                 min_spend=int(policy["compensation.coupon_min_spend_yuan"]),
                 valid_days=policy["compensation.coupon_valid_days"],
             )
+        dispatcher.utter_message(response="utter_ask_rating")
+        return [SlotSet("last_journey", "delay"), SlotSet("last_ticket", ticket)]
 
 
-def owned_pending(tracker: Tracker, kind: str | None = None) -> list[str] | None:
-    """Return the arguments of the pending offer, if the customer may act on it.
+def owned_offer(tracker: Tracker, kind: str | None = None):
+    """The pending offer's order and arguments, if the customer may act on it.
 
     That is: the offer is of `kind` (any if None) and concerns an order of the verified
-    customer. None otherwise.
+    customer. Returns (order, args), or None.
     """
     pending_kind, args = journeys.parse_pending(tracker.get_slot("pending_action"))
     if not pending_kind or (kind and pending_kind != kind) or not args:
@@ -202,7 +209,13 @@ def owned_pending(tracker: Tracker, kind: str | None = None) -> list[str] | None
     order = repository.find_order(args[0])
     if order is None or order.customer_id != tracker.get_slot("verified_customer"):
         return None
-    return args
+    return order, args
+
+
+def owned_pending(tracker: Tracker, kind: str | None = None) -> list[str] | None:
+    """The arguments of the pending offer, if the customer may act on it (see owned_offer)."""
+    offer = owned_offer(tracker, kind)
+    return offer[1] if offer else None
 
 
 class ActionConfirmPending(Action):
@@ -221,7 +234,8 @@ class ActionConfirmPending(Action):
     ) -> list[dict[str, Any]]:
         """Carry out (affirm) or drop (deny) the pending action."""
         kind, _ = journeys.parse_pending(tracker.get_slot("pending_action"))
-        args = owned_pending(tracker)
+        offer = owned_offer(tracker)
+        args = offer[1] if offer else None
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         done = [SlotSet("pending_action", None)]
         if kind is None:  # a yes/no to nothing in particular
@@ -245,8 +259,68 @@ class ActionConfirmPending(Action):
         if kind == "return":
             # keep the pending return for the form's submit step
             return [FollowupAction("return_form")]
+        if kind == "aftersale" and len(args) == 3:
+            self._aftersale(dispatcher, offer[0], args)
+            return done
+        if kind == "compensate" and len(args) == 2:
+            self._compensate(dispatcher, offer[0], args[1])
+            return done
         dispatcher.utter_message(response="utter_ok_deny")
         return done
+
+    @staticmethod
+    def _compensate(dispatcher, order, ticket: str) -> None:
+        """The coupon a 补救 complaint was offered, issued to the order's customer."""
+        policy = get_policy()
+        amount = policy["complaints.vip_coupon_yuan" if order.is_vip else "complaints.coupon_yuan"]
+        coupon = repository.issue_coupon(
+            order.customer_id,
+            amount,
+            policy["compensation.coupon_min_spend_yuan"],
+            policy["compensation.coupon_valid_days"],
+            f"投诉补偿 {ticket}",
+            _now(),
+        )
+        dispatcher.utter_message(
+            response="utter_complaint_coupon_issued",
+            coupon=coupon,
+            ticket=ticket,
+            amount=int(amount),
+            min_spend=int(policy["compensation.coupon_min_spend_yuan"]),
+            valid_days=policy["compensation.coupon_valid_days"],
+        )
+        dispatcher.utter_message(response="utter_ask_rating")
+
+    @staticmethod
+    def _aftersale(dispatcher, order, args: list[str]) -> None:
+        """Open the exchange/repair ticket the customer accepted (quality problem)."""
+        _, item_id, remedy = args
+        item = next((i for i in order.items if str(i.id) == item_id), None)
+        if item is None:
+            dispatcher.utter_message(response="utter_ok_deny")
+            return
+        existing = repository.open_ticket_for(order.id, "aftersale")
+        if existing:
+            dispatcher.utter_message(
+                response="utter_aftersale_exists", order_id=order.id, ticket=existing
+            )
+            return
+        item_name = journeys.item_name(item)
+        ticket = repository.create_ticket(
+            "aftersale",
+            _now(),
+            order.id,
+            order.customer_id,
+            "normal",
+            {"item_id": item.id, "item": item_name, "remedy": remedy},
+        )
+        dispatcher.utter_message(
+            response=f"utter_aftersale_ticket_{remedy}",
+            ticket=ticket,
+            item=item_name,
+            order_id=order.id,
+            **get_policy().reply_values(),
+        )
 
 
 class ValidateAddressForm(FormValidationAction):
@@ -321,4 +395,5 @@ class ActionSubmitReturn(Action):
             order_id=args[0],
             **get_policy().reply_values(),
         )
-        return events
+        dispatcher.utter_message(response="utter_ask_rating")
+        return [*events, SlotSet("last_journey", "return")]

@@ -19,6 +19,24 @@ def _question(tracker: Tracker) -> str:
     return str(message.get("text") or "")
 
 
+def _named_products(tracker: Tracker, text: str, names: list[str]) -> list[str]:
+    """Catalogue products named in the message, in the order written.
+
+    Both entities (synonyms mapped, e.g. 耳机 -> 蓝牙耳机) and names written out count.
+    """
+    found = [
+        (int(e.get("start") or 0), e["value"])
+        for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") == "product" and e.get("value") in names
+    ]
+    found += [(text.find(n), n) for n in presale.find_product_names(text, names)]
+    ordered: list[str] = []
+    for _, name in sorted(found, key=lambda pair: pair[0]):
+        if name not in ordered:
+            ordered.append(name)
+    return ordered
+
+
 class ActionAnswerProduct(Action):
     """Price, stock by size, size advice and the reply that fits the buyer's motive."""
 
@@ -32,16 +50,11 @@ class ActionAnswerProduct(Action):
         """Answer about the product named now, or the one talked about before."""
         text = _question(tracker)
         products = {p.name: p for p in repository.catalogue()}
-        named = next(
-            (
-                e.get("value")
-                for e in tracker.latest_message.get("entities") or []
-                if e.get("entity") == "product" and e.get("value") in products
-            ),
-            None,
-        )
-        name = named or presale.find_product_name(text, list(products))
-        name = name or tracker.get_slot("product")
+        named = _named_products(tracker, text, list(products))
+        if len(named) >= 2:
+            self._compare(dispatcher, products[named[0]], products[named[1]])
+            return [SlotSet("product", named[1])]
+        name = named[0] if named else tracker.get_slot("product")
         motive = presale.buyer_motive(text)
         if motive == "congzhong" and not name:
             name = max(products.values(), key=lambda p: p.monthly_sales).name
@@ -55,7 +68,7 @@ class ActionAnswerProduct(Action):
             **get_policy().reply_values(),
             "product": product.name,
             "price": f"{product.price:.2f}",
-            "attributes": "，".join(f"{k}：{v}" for k, v in product.attributes.items()),
+            "attributes": presale.attributes_text(product.attributes),
             "monthly_sales": product.monthly_sales,
         }
         size = presale.asked_size(text)
@@ -82,3 +95,20 @@ class ActionAnswerProduct(Action):
         if motive:
             dispatcher.utter_message(response=f"utter_motive_{motive}", **values)
         return [SlotSet("product", product.name)]
+
+    @staticmethod
+    def _compare(dispatcher: CollectingDispatcher, a, b) -> None:
+        """Two products side by side: price, attributes, sales."""
+        dispatcher.utter_message(
+            response="utter_product_compare",
+            a=a.name,
+            a_price=f"{a.price:.2f}",
+            a_attributes=presale.attributes_text(a.attributes),
+            a_sales=a.monthly_sales,
+            b=b.name,
+            b_price=f"{b.price:.2f}",
+            b_attributes=presale.attributes_text(b.attributes),
+            b_sales=b.monthly_sales,
+            cheaper=a.name if a.price <= b.price else b.name,
+            popular=a.name if a.monthly_sales >= b.monthly_sales else b.name,
+        )

@@ -79,10 +79,21 @@ def summary(results_dir: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("command", choices=["summary", "gate", "faq"])
+    parser.add_argument("command", choices=["summary", "gate", "faq", "complaints"])
     parser.add_argument("results_dir", type=Path)
     parser.add_argument("--min-macro-f1", type=float, default=0.93)
+    parser.add_argument("--min-accuracy", type=float, default=0.0)
     args = parser.parse_args(argv)
+    if args.command == "complaints":
+        accuracy, total, misses, per_type = psychology_accuracy(args.results_dir)
+        for text, want, got in misses:
+            print(f"  miss: {text}  (want {want}, got {got})")
+        print("  per type: " + ", ".join(f"{t} {a:.2f}" for t, a in per_type.items()))
+        print(f"held-out complaint psychology accuracy: {accuracy:.3f} ({total} messages)")
+        if accuracy < args.min_accuracy:
+            print(f"FAIL: psychology accuracy {accuracy:.3f} < gate {args.min_accuracy}")
+            return 1
+        return 0
     if args.command == "faq":
         accuracy, total, misses = faq_accuracy(args.results_dir)
         for q, want, got in misses:
@@ -119,6 +130,30 @@ def faq_accuracy(heldout_file: Path) -> tuple[float, int, list[tuple[str, str, s
             if got != entry_id:
                 misses.append((q, entry_id, got))
     return (total - len(misses)) / total, total, misses
+
+
+def psychology_accuracy(
+    heldout_file: Path,
+) -> tuple[float, int, list[tuple[str, str, str]], dict[str, float]]:
+    """Top-1 accuracy of the complaint psychology scorer on the held-out messages."""
+    import yaml
+
+    from dianxiaoer.complaints import assess
+
+    held = yaml.safe_load(heldout_file.read_text(encoding="utf-8"))
+    misses = []
+    per_type = {}
+    total = 0
+    for label, messages in held.items():
+        wrong = 0
+        for text in messages:
+            total += 1
+            got = assess(text).primary
+            if got != label:
+                wrong += 1
+                misses.append((text, label, got))
+        per_type[label] = 1 - wrong / len(messages)
+    return (total - len(misses)) / total, total, misses, per_type
 
 
 if __name__ == "__main__":

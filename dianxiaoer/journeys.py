@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dianxiaoer.orders import check_delay, check_no_reason_return, delay_coupon, format_local
@@ -49,9 +49,14 @@ class Plan:
     followup: str | None = None  # a form to start next (address_form)
 
 
+def item_name(item) -> str:
+    """An order line's name with its size, e.g. 连衣裙 M码."""
+    return f"{item.name} {item.size}码" if item.size else item.name
+
+
 def items_text(order) -> str:
     """Summary of the order lines, e.g. 连衣裙 M码."""
-    return "、".join(f"{i.name} {i.size}码" if i.size else i.name for i in order.items)
+    return "、".join(item_name(i) for i in order.items)
 
 
 def _base(order) -> dict[str, Any]:
@@ -151,7 +156,7 @@ def plan_return(order, now: datetime, policy) -> Plan:
         )
         values = {
             **_base(order),
-            "item": f"{item.name} {item.size}码" if item.size else item.name,
+            "item": item_name(item),
             "deadline": format_local(check.deadline) if check.deadline else "",
         }
         if check.reason == "not_signed":
@@ -203,6 +208,61 @@ def plan_address(order, now: datetime, policy) -> Plan:
     return Plan([Reply("utter_address_too_late", values)])
 
 
+def plan_invoice(order, now: datetime, policy) -> Plan:
+    """Invoice request: paid, not cancelled, within the request period after signing."""
+    values = _base(order)
+    existing = order.open_ticket("invoice")
+    if existing:
+        return Plan([Reply("utter_invoice_already", {**values, "ticket": existing.number})])
+    if order.status in {"unpaid", "cancelled"}:
+        return Plan([Reply(f"utter_invoice_not_{order.status}", values)])
+    days = policy["invoice.request_within_days"]
+    if order.signed_at is not None and now > order.signed_at + timedelta(days=days):
+        return Plan([Reply("utter_invoice_expired", {**values, "days": days})])
+    return Plan(
+        [Reply("utter_invoice_start", values)],
+        pending=f"invoice:{order.id}",
+        followup="invoice_form",
+    )
+
+
+def quality_remedy(order, item, now: datetime, policy) -> str:
+    """What a quality problem with `item` entitles to, by time since signing.
+
+    not_signed (refuse or report on delivery), exchange (within the quality period: return
+    or exchange, the shop pays shipping), repair (warranty categories within the warranty),
+    expired (a human assesses it).
+    """
+    if order.signed_at is None:
+        return "not_signed"
+    if now <= order.signed_at + timedelta(days=policy["returns.quality_issue_days"]):
+        return "exchange"
+    months = policy["warranty.electronics_months"]
+    # Months counted as 30-day periods: the shop's rule is generous at month ends.
+    if item.category in policy["warranty.categories"] and now <= order.signed_at + timedelta(
+        days=30 * months
+    ):
+        return "repair"
+    return "expired"
+
+
+def plan_quality(order, now: datetime, policy) -> Plan:
+    """A quality problem: exchange/return, repair or a human, per item, per the policy."""
+    existing = order.open_ticket("aftersale")
+    if existing:
+        return Plan([Reply("utter_aftersale_exists", {**_base(order), "ticket": existing.number})])
+    plan = Plan()
+    for item in order.items:
+        remedy = quality_remedy(order, item, now, policy)
+        values = {**_base(order), "item": item_name(item)}
+        plan.replies.append(Reply(f"utter_quality_{remedy}", values))
+        if remedy in {"exchange", "repair"} and plan.pending is None:
+            plan.pending = f"aftersale:{order.id}:{item.id}:{remedy}"
+        if remedy == "not_signed":
+            break
+    return plan
+
+
 PLANNERS = {
     "status": plan_status,
     "urge": plan_urge,
@@ -210,6 +270,8 @@ PLANNERS = {
     "payment": plan_payment,
     "cancel": plan_cancel,
     "address": plan_address,
+    "invoice": plan_invoice,
+    "quality": plan_quality,
 }
 
 
@@ -224,3 +286,55 @@ def parse_pending(pending: str | None) -> tuple[str | None, list[str]]:
 def plan(topic: str | None, order, now: datetime, policy) -> Plan:
     """The plan for an order question on `topic` (default: status)."""
     return PLANNERS.get(topic or "status", plan_status)(order, now, policy)
+
+
+# 统一社会信用代码 (18) or the older 15/20-character tax numbers.
+_TAX_ID_RE = re.compile(r"(?<![0-9A-Za-z])([0-9A-Z]{15}|[0-9A-Z]{18}|[0-9A-Z]{20})(?![0-9A-Za-z])")
+_ORG_WORDS = (
+    "公司",
+    "集团",
+    "厂",
+    "中心",
+    "事务所",
+    "研究院",
+    "学校",
+    "大学",
+    "医院",
+    "银行",
+    "工作室",
+    "协会",
+    "委员会",
+    "商行",
+    "门市部",
+    "经营部",
+    "合作社",
+)
+_TITLE_PREFIX = re.compile(r"^(?:发票)?(?:抬头|名称)?\s*(?:是|为|写|开)?\s*[:：]?\s*")
+
+
+@dataclass(frozen=True)
+class InvoiceTitle:
+    """A parsed invoice title answer; `problem` is None when it can be used."""
+
+    title: str
+    tax_id: str | None
+    problem: str | None  # too_short, need_tax_id
+
+
+def parse_invoice_title(text: Any) -> InvoiceTitle:
+    """Title (抬头) and tax id from an answer like "杭州某某科技有限公司 9133010...".
+
+    Personal titles ("个人", a name) need no tax id; organisations need one.
+    """
+    raw = str(text or "").strip()
+    tax = _TAX_ID_RE.search(raw.upper())
+    tax_id = tax.group(1) if tax else None
+    title = _TAX_ID_RE.sub(" ", raw.upper() if tax else raw)
+    title = re.sub(r"(?:税号|信用代码|统一社会信用代码)\s*[:：]?", " ", title)
+    title = _TITLE_PREFIX.sub("", title.strip()).strip(" ，,。;；")
+    title = re.sub(r"\s+", " ", title)[:60]
+    if len(title) < 2 and title != "个人":
+        return InvoiceTitle(title, tax_id, "too_short")
+    if any(word in title for word in _ORG_WORDS) and not tax_id:
+        return InvoiceTitle(title, None, "need_tax_id")
+    return InvoiceTitle(title, tax_id, None)

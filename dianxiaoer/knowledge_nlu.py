@@ -1,5 +1,7 @@
 """Generate NLU training examples for the knowledge intents from the knowledge files.
 
+Also `file_complaint`, from the labelled complaints of `knowledge/complaint_examples.yml`.
+
 `python -m dianxiaoer.knowledge_nlu` rewrites `data/nlu/knowledge.yml`: questions about
 every glossary term, exam point and term-list entry (`ask_term`, from question patterns
 applied to the entry's names) and every FAQ paraphrase under the intent of its topic.
@@ -37,6 +39,7 @@ ENTRY_INTENTS = {
     "faq.how_to_return": "request_return",
     "faq.cancel_order": "cancel_order",
     "faq.change_address": "change_address",
+    "faq.quality_problem": "report_quality_problem",
     "faq.stock": "ask_product_info",
     "faq.size_guide": "ask_product_info",
 }
@@ -80,9 +83,25 @@ def term_examples(entries: list[Entry]) -> list[str]:
     return examples
 
 
-def generate(entries: list[Entry], existing_keys: set[str]) -> dict[str, list[str]]:
+#: Labelled complaints per psychology type used as `file_complaint` examples (the
+#: psychology scorer learns from all of them; the intent needs fewer).
+COMPLAINTS_PER_TYPE = 20
+
+
+def complaint_examples(per_type: int = COMPLAINTS_PER_TYPE) -> list[str]:
+    """`file_complaint` examples: the first messages of each psychology type."""
+    from dianxiaoer.complaints import load_examples
+
+    return [m for messages in load_examples().values() for m in messages[:per_type]]
+
+
+def generate(
+    entries: list[Entry], existing_keys: set[str], complaints: list[str] | None = None
+) -> dict[str, list[str]]:
     """Examples per intent, without duplicates or anything already in `existing_keys`."""
     by_intent: dict[str, list[str]] = {"ask_term": term_examples(entries)}
+    if complaints:
+        by_intent["file_complaint"] = list(complaints)
     for entry in entries:
         if entry.kind == "faq":
             by_intent.setdefault(faq_intent(entry), []).extend(
@@ -131,7 +150,7 @@ def hand_written_keys(nlu_dir: Path, exclude: Path) -> set[str]:
 def build(target: Path = TARGET) -> str:
     """The generated file's content for the current knowledge and hand-written data."""
     existing = hand_written_keys(target.parent, target)
-    return render(generate(load_entries(), existing))
+    return render(generate(load_entries(), existing, complaint_examples()))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,8 +56,16 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "membership.levels": list,
     "membership.vip_threshold_yuan": (int, float),
     "membership.vip_benefits": list,
+    "warranty.categories": list,
     "warranty.electronics_months": int,
     "warranty.repair_within_days": int,
+    "complaints.coupon_yuan": (int, float),
+    "complaints.vip_coupon_yuan": (int, float),
+    "complaints.angry_level": int,
+    "complaints.angry_turns_to_escalate": int,
+    "complaints.forbidden_phrases": list,
+    "followup.delay_minutes": (int, float),
+    "satisfaction.low_score": int,
     "knowledge.min_score": (int, float),
     "knowledge.clear_ratio": (int, float),
     "knowledge.max_suggestions": int,
@@ -144,6 +152,7 @@ class Policy:
             "repair_days": self["warranty.repair_within_days"],
             "no_scan_hours": self["delays.no_scan_hours"],
             "auto_cancel_hours": self["unpaid.auto_cancel_hours"],
+            "followup_minutes": self["followup.delay_minutes"],
         }
 
 

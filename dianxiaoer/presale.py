@@ -68,7 +68,30 @@ def height_weight(text: str) -> tuple[float | None, float | None]:
     return height, weight
 
 
-def find_product_name(text: str, names: list[str]) -> str | None:
-    """The longest catalogue name written in the question."""
-    found = [n for n in names if n and n in text]
-    return max(found, key=len) if found else None
+def find_product_names(text: str, names: list[str]) -> list[str]:
+    """Catalogue names written in the question, in the order written.
+
+    A name inside a longer one found at the same place (保温杯 in 定制刻字保温杯) does
+    not count twice.
+    """
+    spans = []
+    for name in names:
+        start = text.find(name) if name else -1
+        while start >= 0:
+            spans.append((start, start + len(name), name))
+            start = text.find(name, start + 1)
+    kept = [
+        (a, b, n)
+        for a, b, n in spans
+        if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) for a2, b2, _ in spans)
+    ]
+    ordered: list[str] = []
+    for _, _, name in sorted(kept):
+        if name not in ordered:
+            ordered.append(name)
+    return ordered
+
+
+def attributes_text(attributes: dict) -> str:
+    """A product's attributes as one line: 面料：棉，版型：宽松."""
+    return "，".join(f"{k}：{v}" for k, v in attributes.items())

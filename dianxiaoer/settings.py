@@ -20,6 +20,7 @@ class Settings:
     vocabulary_file: Path
     tracker_db: Path
     unanswered_log: Path
+    followup_delay_seconds: float | None
 
 
 def _path(name: str, default: Path) -> Path:
@@ -39,4 +40,8 @@ def get_settings() -> Settings:
         ),
         tracker_db=_path("TRACKER_DB", PROJECT_ROOT / ".rasa" / "tracker.db"),
         unanswered_log=_path("UNANSWERED_LOG", PROJECT_ROOT / ".rasa" / "unanswered.jsonl"),
+        # overrides followup.delay_minutes of the policy (tests use a few seconds)
+        followup_delay_seconds=float(os.environ["FOLLOWUP_DELAY_SECONDS"])
+        if os.environ.get("FOLLOWUP_DELAY_SECONDS")
+        else None,
     )

@@ -92,6 +92,8 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
         "SHOP_DB": str(tmp / "shop.db"),
         "UNANSWERED_LOG": str(tmp / "unanswered.jsonl"),
         "SHOP_TOKEN_SECRET": E2E_TOKEN_SECRET,
+        # the 回访 reminder comes back after 3 s instead of the policy's minutes
+        "FOLLOWUP_DELAY_SECONDS": "3",
     }
     env.pop("DATABASE_URL", None)
     subprocess.run(

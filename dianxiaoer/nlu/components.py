@@ -201,10 +201,15 @@ class InputGuard(_Untrained):
     certainty, whatever the classifier guessed, so it gets a polite reply instead of a
     random intent or silence. A message that is only an identifier ("202611010001",
     "尾号1234") is `inform` with certainty: bare numbers are too varied to learn.
+
+    A message with a threat (差评, 12315, 曝光 ...) or fury (anger 3 on the complaint
+    scorer) is a complaint whatever else it asks: it goes to `file_complaint`, keeping the
+    classifier's guess in the ranking. Plain annoyance keeps its intent (a late parcel is
+    still chased); the anger slot counts it towards escalation.
     """
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Override the intent of meaningless and identifier-only messages."""
+        """Override the intent of meaningless, identifier-only and furious messages."""
         for message in messages:
             info = message.get(INPUT_KEY) or {}
             text = message.get(TEXT) or ""
@@ -213,6 +218,17 @@ class InputGuard(_Untrained):
                 message.set(ENTITIES, [], add_to_output=True)
             elif is_bare_identifier(text, message.get(ENTITIES) or []):
                 self._set(message, INFORM_INTENT)
+            elif text.startswith("/"):
+                continue  # a button payload says what it is
+            elif is_heated_complaint(info.get("original") or text):
+                intent = {"name": COMPLAINT_INTENT, "confidence": 1.0}
+                ranking = message.get(INTENT_RANKING_KEY) or []
+                message.set(INTENT, intent, add_to_output=True)
+                message.set(
+                    INTENT_RANKING_KEY,
+                    [intent, *[r for r in ranking if r.get("name") != COMPLAINT_INTENT]],
+                    add_to_output=True,
+                )
         return messages
 
     @staticmethod
@@ -220,6 +236,20 @@ class InputGuard(_Untrained):
         intent = {"name": name, "confidence": 1.0}
         message.set(INTENT, intent, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+
+
+COMPLAINT_INTENT = "file_complaint"
+
+
+def is_heated_complaint(text: str) -> bool:
+    """A threat, or anger at the top of the scale, by the complaint scorer.
+
+    Pass the original text: normalization folds the "！！" runs the scorer counts.
+    """
+    from dianxiaoer.complaints import assess
+
+    assessment = assess(text)
+    return assessment.threat or assessment.anger >= 3
 
 
 def is_bare_identifier(text: str, entities: list[dict[str, Any]]) -> bool:

@@ -202,7 +202,11 @@ class ReturnRequest(Base):
 
 
 class Ticket(Base):
-    """A service ticket: 催件 (chase a parcel), complaint, invoice, handoff."""
+    """A service ticket: 催件 (urge), complaint, invoice, handoff, aftersale, feedback.
+
+    Complaints carry the customer's psychology type and anger level (0-3); tickets opened
+    before the customer was verified are found again by their conversation.
+    """
 
     __tablename__ = "tickets"
     number: Mapped[str] = mapped_column(String(24), primary_key=True)
@@ -211,9 +215,38 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), default=None)
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), default=None)
+    conversation_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    psychology: Mapped[str | None] = mapped_column(String(16), default=None)
+    anger: Mapped[int | None] = mapped_column(Integer, default=None)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Rating(Base):
+    """A customer's 1-5 satisfaction rating of a journey, with an optional comment."""
+
+    __tablename__ = "ratings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), default=None)
+    journey: Mapped[str] = mapped_column(String(24), default="")
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    ticket_number: Mapped[str | None] = mapped_column(String(24), default=None)
+    created_at: Mapped[datetime]
+
+
+class ChurnSignal(Base):
+    """A customer saying they will leave (再也不买了 / 取消会员), and the cause found."""
+
+    __tablename__ = "churn_signals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), default=None)
+    text: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(String(24), default="")
+    created_at: Mapped[datetime]
 
 
 class Coupon(Base):
@@ -228,3 +261,27 @@ class Coupon(Base):
     expires_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime]
+
+
+class Handoff(Base):
+    """A conversation handed to a human (ACD queue entry).
+
+    status: waiting -> active (claimed by an agent) -> closed (handed back); or callback
+    (asked outside service hours: an agent calls back).
+    """
+
+    __tablename__ = "handoffs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), default=None)
+    skill_group: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    queued_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_reply_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -16,10 +16,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from dianxiaoer.store.db import session_scope
 from dianxiaoer.store.models import (
+    ChurnSignal,
     Coupon,
+    Customer,
     Order,
     OrderItem,
     Product,
+    Rating,
     ReturnRequest,
     Shipment,
     Ticket,
@@ -36,6 +39,7 @@ class ItemView:
     size: str
     price: Decimal
     flags: dict[str, bool]
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,17 @@ class ReturnView:
     rma: str
     status: str
     refund_amount: Decimal
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A service ticket about an order."""
+
+    number: str
+    kind: str
+    status: str
+    priority: str
     created_at: datetime
 
 
@@ -84,6 +99,12 @@ class OrderView:
     last_failure_reason: str | None = None
     returns: tuple[str, ...] = field(default_factory=tuple)
     return_requests: tuple[ReturnView, ...] = field(default_factory=tuple)
+    invoice_requested: bool = False
+    tickets: tuple[TicketView, ...] = field(default_factory=tuple)
+
+    def open_ticket(self, kind: str) -> TicketView | None:
+        """The open ticket of `kind` about this order, if any."""
+        return next((t for t in self.tickets if t.kind == kind and t.status == "open"), None)
 
     @property
     def last_scan(self) -> ScanView | None:
@@ -120,6 +141,7 @@ def _view(order: Order) -> OrderView:
                     f: bool(getattr(i.product, f))
                     for f in ("customized", "perishable", "digital", "periodical")
                 },
+                i.product.category,
             )
             for i in order.items
         ),
@@ -131,6 +153,7 @@ def _view(order: Order) -> OrderView:
         last_payment_method=payment.method if payment else None,
         last_payment_status=payment.status if payment else None,
         last_failure_reason=payment.failure_reason if payment else None,
+        invoice_requested=bool(order.invoice_requested),
     )
 
 
@@ -162,17 +185,65 @@ def find_order(order_id: str, url: str | None = None) -> OrderView | None:
                 .order_by(ReturnRequest.created_at)
             )
         )
+        tickets = tuple(
+            TicketView(t.number, t.kind, t.status, t.priority, t.created_at)
+            for t in session.scalars(
+                select(Ticket).where(Ticket.order_id == order_id).order_by(Ticket.created_at)
+            )
+        )
         return OrderView(
             **{
                 **view.__dict__,
                 "returns": tuple(r.rma for r in requests),
                 "return_requests": requests,
+                "tickets": tickets,
             }
         )
 
 
 def _number(prefix: str, now: datetime) -> str:
     return f"{prefix}{now:%Y%m%d}{secrets.randbelow(10**6):06d}"
+
+
+_TICKET_PREFIX = {
+    "urge": "CJ",
+    "complaint": "TS",
+    "invoice": "FP",
+    "handoff": "RG",
+    "aftersale": "SH",
+    "feedback": "PJ",
+    "retention": "WH",
+}
+
+
+def _add_ticket(
+    session: Session,
+    kind: str,
+    now: datetime,
+    order_id: str | None,
+    customer_id: str | None,
+    priority: str,
+    details: dict | None,
+    **columns,
+) -> str:
+    prefix = _TICKET_PREFIX.get(kind, "TK")
+    number = _number(prefix, now)
+    while session.get(Ticket, number) is not None:
+        number = _number(prefix, now)
+    session.add(
+        Ticket(
+            number=number,
+            kind=kind,
+            priority=priority,
+            order_id=order_id,
+            customer_id=customer_id,
+            details=details or {},
+            created_at=now,
+            updated_at=now,
+            **columns,
+        )
+    )
+    return number
 
 
 def create_ticket(
@@ -183,26 +254,23 @@ def create_ticket(
     priority: str = "normal",
     details: dict | None = None,
     url: str | None = None,
+    conversation_id: str | None = None,
 ) -> str:
-    """Open a ticket (催件 "urge", complaint, invoice, handoff); returns its number."""
-    prefix = {"urge": "CJ", "complaint": "TS", "invoice": "FP", "handoff": "RG"}.get(kind, "TK")
+    """Open a ticket; returns its number.
+
+    Kinds: urge (催件), complaint, invoice, handoff, aftersale, feedback, retention.
+    """
     with session_scope(url) as session:
-        number = _number(prefix, now)
-        while session.get(Ticket, number) is not None:
-            number = _number(prefix, now)
-        session.add(
-            Ticket(
-                number=number,
-                kind=kind,
-                priority=priority,
-                order_id=order_id,
-                customer_id=customer_id,
-                details=details or {},
-                created_at=now,
-                updated_at=now,
-            )
+        return _add_ticket(
+            session,
+            kind,
+            now,
+            order_id,
+            customer_id,
+            priority,
+            details,
+            conversation_id=conversation_id,
         )
-    return number
 
 
 def open_ticket_for(order_id: str, kind: str, url: str | None = None) -> str | None:
@@ -339,3 +407,214 @@ def change_address(order_id: str, address: str, url: str | None = None) -> bool:
             return False
         order.address = address
         return True
+
+
+def request_invoice(
+    order_id: str, title: str, tax_id: str | None, now: datetime, url: str | None = None
+) -> str | None:
+    """Record an invoice request on the order and open an invoice ticket for staff.
+
+    Returns the ticket number; the existing one if the order already has an open
+    invoice ticket; None if the order cannot be invoiced (unpaid or cancelled).
+    """
+    with session_scope(url) as session:
+        order = session.get(Order, order_id)
+        if order is None:
+            raise ValueError("no such order")
+        if order.status in {"unpaid", "cancelled"}:
+            return None
+        existing = session.scalar(
+            select(Ticket.number).where(
+                Ticket.order_id == order_id, Ticket.kind == "invoice", Ticket.status == "open"
+            )
+        )
+        if existing:
+            return existing
+        order.invoice_requested = True
+        details = {"title": title, "tax_id": tax_id or "", "kind": "电子普通发票"}
+        return _add_ticket(session, "invoice", now, order_id, order.customer_id, "normal", details)
+
+
+def create_complaint(
+    now: datetime,
+    conversation_id: str,
+    psychology: str,
+    anger: int,
+    priority: str,
+    details: dict,
+    customer_id: str | None = None,
+    order_id: str | None = None,
+    url: str | None = None,
+) -> str:
+    """Open a complaint ticket (TS…) with its psychology type and anger; returns its number."""
+    with session_scope(url) as session:
+        return _add_ticket(
+            session,
+            "complaint",
+            now,
+            order_id,
+            customer_id,
+            priority,
+            details,
+            conversation_id=conversation_id,
+            psychology=psychology,
+            anger=anger,
+        )
+
+
+def escalate_ticket(number: str, priority: str, reason: str, now: datetime, url: str | None = None):
+    """Raise a ticket's priority and note why (escalation to a human)."""
+    with session_scope(url) as session:
+        ticket = session.get(Ticket, number)
+        if ticket is None:
+            raise ValueError("no such ticket")
+        ticket.priority = priority
+        ticket.details = {**(ticket.details or {}), "escalated": reason}
+        ticket.updated_at = now
+
+
+def complaints_of(
+    conversation_id: str, customer_id: str | None = None, url: str | None = None
+) -> list[TicketView]:
+    """Complaint tickets of this conversation or of the verified customer, newest first."""
+    condition = Ticket.conversation_id == conversation_id
+    if customer_id:
+        condition = condition | (Ticket.customer_id == customer_id)
+    with session_scope(url) as session:
+        return [
+            TicketView(t.number, t.kind, t.status, t.priority, t.created_at)
+            for t in session.scalars(
+                select(Ticket)
+                .where(Ticket.kind == "complaint", condition)
+                .order_by(Ticket.created_at.desc(), Ticket.number.desc())
+            )
+        ]
+
+
+def ticket(number: str, url: str | None = None) -> TicketView | None:
+    """One ticket by number."""
+    with session_scope(url) as session:
+        t = session.get(Ticket, number)
+        return TicketView(t.number, t.kind, t.status, t.priority, t.created_at) if t else None
+
+
+def record_rating(
+    conversation_id: str,
+    score: int,
+    journey: str,
+    now: datetime,
+    customer_id: str | None = None,
+    url: str | None = None,
+) -> int:
+    """Store a 1-5 satisfaction rating; returns its id (a comment may follow)."""
+    if not 1 <= int(score) <= 5:
+        raise ValueError("a rating is 1-5")
+    with session_scope(url) as session:
+        rating = Rating(
+            conversation_id=conversation_id,
+            customer_id=customer_id,
+            journey=journey or "",
+            score=int(score),
+            comment="",
+            created_at=now,
+        )
+        session.add(rating)
+        session.flush()
+        return rating.id
+
+
+def update_rating(
+    rating_id: int,
+    comment: str | None = None,
+    ticket_number: str | None = None,
+    url: str | None = None,
+) -> None:
+    """Attach the customer's comment and/or the ticket a low rating opened."""
+    with session_scope(url) as session:
+        rating = session.get(Rating, rating_id)
+        if rating is None:
+            raise ValueError("no such rating")
+        if comment is not None:
+            rating.comment = comment[:500]
+        if ticket_number is not None:
+            rating.ticket_number = ticket_number
+
+
+def record_churn_signal(
+    conversation_id: str,
+    text: str,
+    now: datetime,
+    cause: str = "",
+    customer_id: str | None = None,
+    url: str | None = None,
+) -> int:
+    """Record that a customer said they will leave; returns the signal's id."""
+    with session_scope(url) as session:
+        signal = ChurnSignal(
+            conversation_id=conversation_id,
+            customer_id=customer_id,
+            text=text[:500],
+            cause=cause,
+            created_at=now,
+        )
+        session.add(signal)
+        session.flush()
+        return signal.id
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One line of "我的订单"."""
+
+    id: str
+    status: str
+    items: str
+    total: str
+
+
+def orders_of(customer_id: str, url: str | None = None) -> list[OrderSummary]:
+    """The customer's orders, newest first (for the shop's order page)."""
+    with session_scope(url) as session:
+        orders = session.scalars(
+            select(Order)
+            .where(Order.customer_id == customer_id)
+            .options(selectinload(Order.items).selectinload(OrderItem.product))
+            .order_by(Order.created_at.desc())
+        )
+        return [
+            OrderSummary(
+                o.id,
+                o.status,
+                "、".join(
+                    f"{i.product.name} {i.size}码" if i.size else i.product.name for i in o.items
+                ),
+                f"{o.total:.2f}",
+            )
+            for o in orders
+        ]
+
+
+def ticket_details(number: str, url: str | None = None) -> dict | None:
+    """A ticket for the agent console: kind, psychology, anger, priority, status, order."""
+    with session_scope(url) as session:
+        t = session.get(Ticket, number)
+        if t is None:
+            return None
+        return {
+            "number": t.number,
+            "kind": t.kind,
+            "psychology": t.psychology,
+            "anger": t.anger,
+            "priority": t.priority,
+            "status": t.status,
+            "order_id": t.order_id,
+        }
+
+
+def customer_is_vip(customer_id: str | None, url: str | None = None) -> bool:
+    """Whether the customer is a VIP (queue priority)."""
+    if not customer_id:
+        return False
+    with session_scope(url) as session:
+        customer = session.get(Customer, customer_id)
+        return bool(customer and customer.is_vip)

@@ -1,3 +1,4 @@
+import sqlite3
 from datetime import datetime
 
 import pytest
@@ -10,6 +11,7 @@ from actions.inform import ActionHandleInform
 from dianxiaoer.policy import get_policy
 from dianxiaoer.service_hours import SHANGHAI
 from dianxiaoer.text import to_traditional
+from tests.actions.test_orders import shop  # noqa: F401  (fixture)
 from tests.actions.trackers import make_tracker, run_action, user_event
 
 AMBIGUOUS = [
@@ -44,7 +46,7 @@ def test_first_miss_offers_top_three_questions_plus_none_and_human(domain):
     assert message["buttons"][0]["title"].endswith("？")
 
 
-def test_second_miss_apologizes_with_menu_and_contact(domain):
+def test_second_miss_apologizes_with_menu_and_contact_and_escalates(shop, domain):  # noqa: F811
     tracker = make_tracker(
         [
             user_event("那个东西怎么弄啊", "nlu_fallback", 0.4, AMBIGUOUS),
@@ -54,10 +56,19 @@ def test_second_miss_apologizes_with_menu_and_contact(domain):
             user_event("都不是", "nlu_fallback", 1.0),
         ]
     )
-    messages, _ = run_action(ActionSuggestIntents(), tracker, domain)
-    (message,) = messages
-    assert message["response"] == "utter_fallback_final"
-    assert message["hotline"] == get_policy()["service.hotline"]
+    messages, events = run_action(ActionSuggestIntents(), tracker, domain)
+    final, escalated = messages
+    assert final["response"] == "utter_fallback_final"
+    assert final["hotline"] == get_policy()["service.hotline"]
+    # the question stayed unresolved twice: a priority handoff ticket
+    assert escalated["response"] == "utter_escalated_unresolved"
+    assert SlotSet("handoff_requested", True) in events
+    with sqlite3.connect(shop) as db:
+        row = db.execute(
+            "SELECT kind, priority, conversation_id FROM tickets WHERE number=?",
+            (escalated["ticket"],),
+        ).fetchone()
+    assert row == ("handoff", "high", "test-user")
 
 
 def test_suggestion_buttons_follow_a_traditional_customer(domain):

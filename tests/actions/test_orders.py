@@ -175,7 +175,12 @@ def test_delayed_parcel_is_detected(shop, domain):
 def test_urge_creates_one_ticket_and_a_vip_coupon(shop, domain):
     messages, _ = answer(domain, verified("202611010002", "C1001", "urge"))
     responses = [m["response"] for m in messages]
-    assert responses == ["utter_order_in_transit", "utter_urge_ticket", "utter_delay_compensation"]
+    assert responses == [
+        "utter_order_in_transit",
+        "utter_urge_ticket",
+        "utter_delay_compensation",
+        "utter_ask_rating",
+    ]
     ticket = messages[1]["ticket"]
     assert messages[2]["amount"] == 20  # 96 h: a long delay
     with sqlite3.connect(shop) as db:

@@ -54,7 +54,7 @@ def test_return_outside_the_window(servers):
 
 
 def test_excluded_customized_item(servers):
-    answer = verify_and_ask(servers, "保温杯能退吗 我要退货", "202611010005", "1234")
+    answer = verify_and_ask(servers, "这个刻字保温杯我要退货", "202611010005", "1234")
     assert "定制商品" in answer and "不适用七天无理由" in answer
 
 
@@ -200,3 +200,34 @@ def test_correction_replaces_the_order_number(servers):
     assert "后四位" in again or "最后4位" in again
     answer = texts(servers.send(who, "5678"))
     assert "羊毛衫" in answer and "运动鞋" not in answer
+
+
+def test_invoice_request_is_recorded(servers):
+    who = sender()
+    servers.send(who, "帮我这个订单开张发票")
+    servers.send(who, "202611010003")
+    ask = texts(servers.send(who, "5678"))
+    assert "电子普通发票" in ask and "发票抬头" in ask
+    hint = texts(servers.send(who, "杭州某某科技有限公司"))
+    assert "税号" in hint
+    done = texts(servers.send(who, "杭州某某科技有限公司 91330100MA2B3C4D5X"))
+    assert "已为订单202611010003登记开票" in done and "工单号 FP" in done
+    with sqlite3.connect(servers.shop_db) as db:
+        row = db.execute("SELECT invoice_requested FROM orders WHERE id='202611010003'").fetchone()
+        kinds = db.execute("SELECT kind FROM tickets WHERE order_id='202611010003'").fetchall()
+    assert row == (1,) and ("invoice",) in kinds
+
+
+def test_quality_problem_after_the_window_gets_an_exchange(servers):
+    who = sender()
+    servers.send(who, "我买的羊毛衫开线了 给我换一件")
+    servers.send(who, "202611010004")
+    answer = texts(servers.send(who, "5678"))
+    assert "羊毛衫" in answer and "换货" in answer and "运费由店铺承担" in answer
+    done = texts(servers.send(who, "/affirm"))
+    assert "售后工单 SH" in done
+
+
+def test_two_products_compared(servers):
+    answer = texts(servers.send(sender(), "蓝牙耳机和充电宝哪个好"))
+    assert "【蓝牙耳机】259.00元" in answer and "【充电宝】129.00元" in answer

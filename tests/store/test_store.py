@@ -7,7 +7,15 @@ from sqlalchemy import func, inspect, select
 from dianxiaoer.store import repository
 from dianxiaoer.store.db import get_engine, session_scope, upgrade
 from dianxiaoer.store.demo import clear_store, load_demo_data
-from dianxiaoer.store.models import Coupon, Order, Product, ReturnRequest, Ticket
+from dianxiaoer.store.models import (
+    ChurnSignal,
+    Coupon,
+    Order,
+    Product,
+    Rating,
+    ReturnRequest,
+    Ticket,
+)
 from tests.store.conftest import NOW
 
 H, D = timedelta(hours=1), timedelta(days=1)
@@ -27,6 +35,8 @@ def test_migration_creates_every_table(store_url):
         "returns",
         "tickets",
         "coupons",
+        "ratings",
+        "churn_signals",
         "alembic_version",
     } <= tables
     upgrade(store_url)  # idempotent
@@ -108,3 +118,38 @@ def test_demo_data_loads_once_and_reloads(store_url):
     with session_scope(store_url) as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 8
         assert session.get(Order, "202611010001").paid_at == NOW + D - 3 * D
+
+
+def test_complaints_ratings_and_churn_signals(store_url):
+    first = repository.create_complaint(
+        NOW, "conv-1", "venting", 2, "normal", {"types": ["venting"]}, url=store_url
+    )
+    second = repository.create_complaint(
+        NOW + H,
+        "conv-2",
+        "revenge",
+        3,
+        "urgent",
+        {"types": ["revenge"]},
+        customer_id="C1002",
+        order_id="202611010004",
+        url=store_url,
+    )
+    # by conversation before verification; by customer after it
+    assert [t.number for t in repository.complaints_of("conv-1", url=store_url)] == [first]
+    found = repository.complaints_of("conv-9", "C1002", url=store_url)
+    assert [t.number for t in found] == [second] and found[0].priority == "urgent"
+    repository.escalate_ticket(first, "high", "anger", NOW, url=store_url)
+    with session_scope(store_url) as session:
+        ticket = session.get(Ticket, first)
+        assert (ticket.psychology, ticket.anger, ticket.priority) == ("venting", 2, "high")
+        assert ticket.details["escalated"] == "anger" and ticket.number.startswith("TS")
+    rating = repository.record_rating("conv-1", 2, "complaint", NOW, url=store_url)
+    repository.update_rating(rating, comment="回复太慢", ticket_number="PJ1", url=store_url)
+    with pytest.raises(ValueError):
+        repository.record_rating("conv-1", 6, "complaint", NOW, url=store_url)
+    signal = repository.record_churn_signal("conv-1", "再也不买了", NOW, "price", url=store_url)
+    with session_scope(store_url) as session:
+        stored = session.get(Rating, rating)
+        assert (stored.score, stored.comment, stored.ticket_number) == (2, "回复太慢", "PJ1")
+        assert session.get(ChurnSignal, signal).cause == "price"

@@ -1,0 +1,362 @@
+"""The demo shop page, the chat widget's files and the agent console (one Sanic process).
+
+Runs in the action server's environment (SQLAlchemy 2 for the shop store). It talks to
+Rasa only server-side, through Rasa's HTTP API with `RASA_API_TOKEN`: the token never
+reaches a browser. Agent messages reach the customer's widget through Rasa
+(`POST /conversations/<id>/tracker/events?output_channel=socketio&execute_side_effects=true`),
+so they are in the tracker like every other message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+from sanic import Sanic, response
+from sanic.request import Request
+
+from dianxiaoer import handoff
+from dianxiaoer.auth import mint_token, verify_token
+from dianxiaoer.policy import get_policy
+from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.store import handoffs, repository
+
+STATIC = Path(__file__).parent / "static"
+AGENTS_FILE = PROJECT_ROOT / "config" / "agents.yml"
+CANNED_FILE = PROJECT_ROOT / "config" / "canned_replies.yml"
+DEMO_CUSTOMERS = {"C1001": "张伟", "C1002": "李娜"}
+STARTED = datetime.now(timezone.utc)
+
+
+def rasa_url() -> str:
+    """Where Rasa's HTTP API is (server-side only)."""
+    return os.environ.get("RASA_URL", f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}")
+
+
+def public_rasa_url(request: Request) -> str:
+    """The socket.io address the widget connects to (the browser's view of Rasa)."""
+    configured = os.environ.get("PUBLIC_RASA_URL")
+    if configured:
+        return configured
+    host = request.host.split(":")[0]
+    return f"{request.scheme}://{host}:{os.environ.get('RASA_PORT', '5005')}"
+
+
+@lru_cache(maxsize=1)
+def _agents_config() -> dict:
+    return handoff.load_agents(AGENTS_FILE)
+
+
+def agents() -> list[dict]:
+    """Configured agents with their console tokens (environment, else the demo token)."""
+    return [
+        {**a, "token": os.environ.get(f"AGENT_TOKEN_{a['id'].upper()}", f"demo-{a['id']}")}
+        for a in _agents_config()["agents"]
+    ]
+
+
+def agent_for(request: Request) -> dict | None:
+    """The agent whose token the request carries."""
+    token = request.headers.get("x-agent-token") or ""
+    return next((a for a in agents() if token and a["token"] == token), None)
+
+
+async def rasa(method: str, path: str, **kwargs: Any) -> Any:
+    """Call Rasa's HTTP API with the server-side token."""
+    params = {**kwargs.pop("params", {}), "token": os.environ.get("RASA_API_TOKEN", "")}
+
+    def call():
+        r = requests.request(method, f"{rasa_url()}{path}", params=params, timeout=15, **kwargs)
+        r.raise_for_status()
+        return r.json()
+
+    return await asyncio.to_thread(call)
+
+
+async def send_to_customer(conversation_id: str, events: list[dict]) -> None:
+    """Append events (agent messages, pause/resume) and deliver bot messages live."""
+    await rasa(
+        "POST",
+        f"/conversations/{conversation_id}/tracker/events",
+        params={"output_channel": "socketio", "execute_side_effects": "true"},
+        json=events,
+    )
+
+
+async def utter(conversation_id: str, response_name: str) -> None:
+    """Run a domain response in the conversation (wording stays in the domain)."""
+    await rasa(
+        "POST",
+        f"/conversations/{conversation_id}/execute",
+        params={"output_channel": "socketio"},
+        json={"name": response_name},
+    )
+
+
+def transcript(tracker: dict) -> tuple[list[dict], dict]:
+    """Messages (who, text, time) and what the bot knows, from a tracker."""
+    messages = []
+    for e in tracker.get("events", []):
+        if e.get("event") in {"user", "bot"} and (e.get("text") or "").strip():
+            messages.append(
+                {
+                    "from": "customer" if e["event"] == "user" else "bot",
+                    "text": e["text"],
+                    "time": e.get("timestamp"),
+                    "agent": (e.get("metadata") or {}).get("agent"),
+                }
+            )
+    slots = tracker.get("slots", {})
+    facts = {
+        k: slots.get(k)
+        for k in (
+            "verified_customer",
+            "verified_order",
+            "anger",
+            "angry_turns",
+            "last_ticket",
+            "last_journey",
+            "handoff_requested",
+        )
+    }
+    return messages, facts
+
+
+def create_app() -> Sanic:
+    """The Sanic application."""
+    app = Sanic("dianxiaoer_web")
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+
+    @app.get("/")
+    async def shop(request: Request):
+        return await response.file(STATIC / "shop.html")
+
+    @app.get("/orders")
+    async def orders_page(request: Request):
+        return await response.file(STATIC / "shop.html")
+
+    @app.get("/console")
+    async def console(request: Request):
+        return await response.file(STATIC / "console.html")
+
+    app.static("/static", str(STATIC))
+
+    @app.get("/widget.js")
+    async def widget(request: Request):
+        built = STATIC / "widget.js"
+        if not built.exists():
+            return response.text("widget not built: run `make widget`", status=503)
+        return await response.file(built, mime_type="application/javascript")
+
+    @app.get("/api/config")
+    async def config(request: Request):
+        return response.json({"rasa": public_rasa_url(request), "shop": get_policy()["shop.name"]})
+
+    @app.get("/api/products")
+    async def products(request: Request):
+        return response.json(
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "category": p.category,
+                    "price": f"{p.price:.2f}",
+                    "in_stock": sum(p.stock.values()) > 0,
+                    "attributes": p.attributes,
+                }
+                for p in repository.catalogue()
+            ]
+        )
+
+    @app.post("/api/login")
+    async def login(request: Request):
+        """Demo login: mints the signed customer token the bot verifies."""
+        customer = (request.json or {}).get("customer") if isinstance(request.json, dict) else None
+        if customer not in DEMO_CUSTOMERS:
+            return response.json({"error": "unknown demo customer"}, status=400)
+        ttl = get_policy()["verification.token_ttl_seconds"]
+        return response.json(
+            {
+                "customer": customer,
+                "name": DEMO_CUSTOMERS[customer],
+                "token": mint_token(customer, ttl),
+            }
+        )
+
+    @app.get("/api/orders")
+    async def my_orders(request: Request):
+        auth = request.headers.get("authorization", "")
+        customer = verify_token(auth.removeprefix("Bearer ").strip())
+        if not customer:
+            return response.json({"error": "login required"}, status=401)
+        return response.json(
+            [
+                {"id": o.id, "status": o.status, "items": o.items, "total": o.total}
+                for o in repository.orders_of(customer)
+            ]
+        )
+
+    @app.get("/api/handoff/status")
+    async def handoff_status(request: Request):
+        """Queue position for the widget (no personal data)."""
+        conversation = request.args.get("conversation") or ""
+        entry = handoffs.current(conversation) if conversation else None
+        if entry is None:
+            return response.json({"status": "none"})
+        if entry.status == "active":
+            name = next((a["name"] for a in agents() if a["id"] == entry.agent_id), "")
+            return response.json({"status": "active", "agent": name})
+        place, minutes = handoff.queue_estimate(handoffs.waiting(), conversation, _agents_config())
+        return response.json({"status": "waiting", "position": place, "wait_minutes": minutes})
+
+    # --- agent console API (X-Agent-Token) -------------------------------------------
+    def guarded(handler):
+        async def wrapper(request: Request, *args, **kwargs):
+            agent = agent_for(request)
+            if agent is None:
+                return response.json({"error": "agent token required"}, status=401)
+            return await handler(request, agent, *args, **kwargs)
+
+        wrapper.__name__ = handler.__name__
+        return wrapper
+
+    @app.get("/api/agent/me")
+    @guarded
+    async def me(request: Request, agent: dict):
+        return response.json({k: agent[k] for k in ("id", "name", "skills")})
+
+    @app.get("/api/agent/queue")
+    @guarded
+    async def queue(request: Request, agent: dict):
+        entries = handoffs.entries()
+        waiting = [e.as_waiting() for e in entries if e.status == "waiting"]
+        ordered = handoff.queue_order(waiting)
+        by_id = {e.conversation_id: e for e in entries}
+        rows = [
+            {
+                "conversation_id": w.conversation_id,
+                "skill_group": handoff.SKILL_NAMES[w.skill_group],
+                "reason": by_id[w.conversation_id].reason,
+                "tier": w.tier,
+                "position": handoff.position(waiting, w.conversation_id),
+                "queued_at": w.queued_at.isoformat(),
+                "mine": w.skill_group in agent["skills"],
+            }
+            for w in ordered
+        ]
+        active = [
+            {"conversation_id": e.conversation_id, "claimed_at": e.claimed_at.isoformat()}
+            for e in entries
+            if e.status == "active" and e.agent_id == agent["id"]
+        ]
+        return response.json({"waiting": rows, "active": active})
+
+    @app.post("/api/agent/claim")
+    @guarded
+    async def claim(request: Request, agent: dict):
+        """Claim a conversation, or the next one ACD gives this agent."""
+        body = request.json if isinstance(request.json, dict) else {}
+        conversation = body.get("conversation_id")
+        if not conversation:
+            states = handoffs.agent_states(agents(), STARTED)
+            me_state = next(s for s in states if s.agent_id == agent["id"])
+            nxt = handoff.next_for_agent(me_state, handoffs.waiting())
+            if nxt is None:
+                return response.json({"error": "nothing to claim"}, status=404)
+            conversation = nxt.conversation_id
+        if not handoffs.claim(conversation, agent["id"], datetime.now(timezone.utc)):
+            return response.json({"error": "not waiting"}, status=409)
+        await send_to_customer(
+            conversation, [{"event": "slot", "name": "agent_name", "value": agent["name"]}]
+        )
+        await utter(conversation, "utter_agent_joined")
+        return response.json({"conversation_id": conversation})
+
+    @app.get("/api/agent/conversation/<conversation_id>")
+    @guarded
+    async def conversation(request: Request, agent: dict, conversation_id: str):
+        tracker = await rasa("GET", f"/conversations/{conversation_id}/tracker")
+        messages, facts = transcript(tracker)
+        entry = handoffs.current(conversation_id)
+        complaint = None
+        if facts.get("last_ticket"):
+            ticket = repository.ticket_details(facts["last_ticket"])
+            complaint = ticket
+        return response.json(
+            {
+                "messages": messages,
+                "facts": facts,
+                "ticket": complaint,
+                "handoff": None
+                if entry is None
+                else {
+                    "status": entry.status,
+                    "reason": entry.reason,
+                    "skill_group": handoff.SKILL_NAMES[entry.skill_group],
+                    "agent": entry.agent_id,
+                },
+            }
+        )
+
+    @app.post("/api/agent/conversation/<conversation_id>/reply")
+    @guarded
+    async def reply(request: Request, agent: dict, conversation_id: str):
+        body = request.json if isinstance(request.json, dict) else {}
+        text = str(body.get("text") or "").strip()[:1000]
+        entry = handoffs.current(conversation_id)
+        if not text:
+            return response.json({"error": "empty reply"}, status=400)
+        if entry is None or entry.status != "active" or entry.agent_id != agent["id"]:
+            return response.json({"error": "claim the conversation first"}, status=409)
+        await send_to_customer(
+            conversation_id,
+            [{"event": "bot", "text": text, "metadata": {"agent": agent["name"]}}],
+        )
+        handoffs.record_reply(conversation_id, agent["id"], datetime.now(timezone.utc))
+        return response.json({"sent": True})
+
+    @app.post("/api/agent/conversation/<conversation_id>/handback")
+    @guarded
+    async def handback(request: Request, agent: dict, conversation_id: str):
+        """Close the human part: resume the bot, note a summary, ask for a rating."""
+        body = request.json if isinstance(request.json, dict) else {}
+        summary = str(body.get("summary") or "").strip()
+        if not handoffs.close(conversation_id, agent["id"], summary, datetime.now(timezone.utc)):
+            return response.json({"error": "not your active conversation"}, status=409)
+        await send_to_customer(
+            conversation_id,
+            [
+                {"event": "resume"},
+                {"event": "slot", "name": "handoff_requested", "value": False},
+                {"event": "slot", "name": "last_journey", "value": "human"},
+            ],
+        )
+        await utter(conversation_id, "utter_handback")
+        await utter(conversation_id, "utter_ask_rating")
+        return response.json({"closed": True})
+
+    @app.get("/api/agent/canned")
+    @guarded
+    async def canned(request: Request, agent: dict):
+        data = yaml.safe_load(CANNED_FILE.read_text(encoding="utf-8"))
+        return response.json(
+            {k: [t.replace("{agent}", agent["name"]) for t in v] for k, v in data.items()}
+        )
+
+    return app
+
+
+def main() -> None:
+    """Run the web app (WEB_PORT, default 8080)."""
+    port = int(os.environ.get("WEB_PORT", "8080"))
+    create_app().run(host=os.environ.get("WEB_HOST", "0.0.0.0"), port=port, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+// Agent console: queue (ACD order), claim, transcript + what the bot knows, reply,
+// canned replies (话术规范), hand back to the bot. Everything rendered as text.
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, text, cls) => {
+    const n = document.createElement(tag);
+    if (text !== undefined) n.textContent = text;
+    if (cls) n.className = cls;
+    return n;
+  };
+  let token = sessionStorage.getItem("dxe-agent") || "";
+  let current = null;
+  const api = async (method, path, body) => {
+    const r = await fetch(path, {
+      method,
+      headers: { "Content-Type": "application/json", "X-Agent-Token": token },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await r.json();
+    if (!r.ok) throw new Error(data.error || r.status);
+    return data;
+  };
+
+  async function start() {
+    try {
+      const me = await api("GET", "/api/agent/me");
+      sessionStorage.setItem("dxe-agent", token);
+      $("me").textContent = `${me.name}（${me.skills.join("/")}）`;
+      $("login").hidden = true;
+      $("desk").hidden = false;
+      const canned = await api("GET", "/api/agent/canned");
+      Object.values(canned).flat().forEach((t) => {
+        const b = el("button", t.length > 14 ? `${t.slice(0, 14)}…` : t);
+        b.type = "button";
+        b.title = t;
+        b.onclick = () => { $("reply").value = t; $("reply").focus(); };
+        $("canned").appendChild(b);
+      });
+      refresh();
+      setInterval(refresh, 2000);
+    } catch (e) {
+      $("login-error").textContent = "令牌无效";
+    }
+  }
+
+  async function refresh() {
+    const q = await api("GET", "/api/agent/queue");
+    $("queue").replaceChildren(...q.waiting.map((w) => {
+      const li = el("li", `#${w.position} ${w.skill_group} · ${w.reason} · ${w.conversation_id.slice(0, 8)}`, `tier${w.tier}`);
+      li.dataset.conversation = w.conversation_id;
+      li.onclick = async () => { await api("POST", "/api/agent/claim", { conversation_id: w.conversation_id }); open(w.conversation_id); };
+      return li;
+    }));
+    $("active").replaceChildren(...q.active.map((a) => {
+      const li = el("li", a.conversation_id.slice(0, 12));
+      li.dataset.conversation = a.conversation_id;
+      li.onclick = () => open(a.conversation_id);
+      return li;
+    }));
+    if (current) show(current);
+  }
+
+  async function show(id) {
+    const c = await api("GET", `/api/agent/conversation/${encodeURIComponent(id)}`);
+    const f = c.facts;
+    const ticket = c.ticket ? ` · 工单 ${c.ticket.number}（${c.ticket.kind}${c.ticket.psychology ? " · " + c.ticket.psychology : ""}）` : "";
+    $("facts").textContent = `会话 ${id} · 技能组 ${c.handoff ? c.handoff.skill_group : "-"} · 原因 ${c.handoff ? c.handoff.reason : "-"} · 客户 ${f.verified_customer || "未验证"} · 订单 ${f.verified_order || "-"} · 怒气 ${f.anger ?? 0}${ticket}`;
+    const box = $("transcript");
+    const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 5;
+    box.replaceChildren(...c.messages.map((m) => {
+      const who = m.from === "customer" ? "客户" : m.agent ? `人工 ${m.agent}` : "店小二";
+      const row = el("div", undefined, `m ${m.from === "customer" ? "customer" : m.agent ? "agent" : "bot"}`);
+      row.append(el("span", who, "who"), el("span", m.text));
+      return row;
+    }));
+    if (atBottom) box.scrollTop = box.scrollHeight;
+  }
+  function open(id) { current = id; show(id); }
+
+  $("login-form").onsubmit = (e) => { e.preventDefault(); token = $("token").value.trim(); start(); };
+  $("claim-next").onclick = async () => {
+    try { const r = await api("POST", "/api/agent/claim", {}); open(r.conversation_id); refresh(); } catch (e) { /* empty queue */ }
+  };
+  $("reply-form").onsubmit = async (e) => {
+    e.preventDefault();
+    if (!current || !$("reply").value.trim()) return;
+    await api("POST", `/api/agent/conversation/${encodeURIComponent(current)}/reply`, { text: $("reply").value });
+    $("reply").value = "";
+    show(current);
+  };
+  $("handback-form").onsubmit = async (e) => {
+    e.preventDefault();
+    if (!current) return;
+    await api("POST", `/api/agent/conversation/${encodeURIComponent(current)}/handback`, { summary: $("summary").value });
+    $("summary").value = "";
+    current = null;
+    $("transcript").replaceChildren();
+    $("facts").textContent = "";
+    refresh();
+  };
+  if (token) start();
+})();

@@ -1,0 +1,192 @@
+// 店小二 chat widget. Embed with one tag:
+//   <script src="https://shop.example/widget.js" data-server="https://bot.example"
+//           data-title="店小二" data-color="#ff5000"></script>
+// Optional globals set by the page before the tag: window.DXE_CONTEXT (page context sent
+// in every message's metadata, e.g. {product: "连衣裙"}) and window.DXE_CUSTOMER_TOKEN
+// (the shop login's signed customer token). Everything the bot or an agent sends is
+// rendered as text: no innerHTML anywhere.
+import { io } from "socket.io-client";
+
+const script = document.currentScript;
+const cfg = {
+  server: (script && script.dataset.server) || window.location.origin.replace(/:\d+$/, ":5005"),
+  api: (script && script.dataset.api) || new URL(script ? script.src : window.location.href).origin,
+  title: (script && script.dataset.title) || "店小二客服",
+  color: (script && script.dataset.color) || "#ff5000",
+};
+const STORE = "dxe-session";
+const state = JSON.parse(localStorage.getItem(STORE) || "{}");
+state.messages = state.messages || [];
+state.open = !!state.open;
+state.unread = state.unread || 0;
+const save = () => {
+  state.messages = state.messages.slice(-100);
+  localStorage.setItem(STORE, JSON.stringify(state));
+};
+
+function el(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else if (k === "style") node.style.cssText = v;
+    else node.setAttribute(k, v);
+  }
+  children.forEach((c) => node.appendChild(c));
+  return node;
+}
+
+const css = `
+#dxe-root{position:fixed;right:20px;bottom:20px;z-index:2147483000;font:14px/1.5 -apple-system,"PingFang SC","Microsoft YaHei",sans-serif}
+#dxe-launcher{width:56px;height:56px;border-radius:50%;border:0;color:#fff;background:${cfg.color};font-size:24px;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);position:relative}
+#dxe-badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#e00;color:#fff;font-size:12px;line-height:20px;display:none}
+#dxe-panel{display:none;flex-direction:column;width:360px;height:520px;max-height:80vh;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden;position:absolute;right:0;bottom:70px}
+#dxe-panel.open{display:flex}
+#dxe-header{background:${cfg.color};color:#fff;padding:10px 14px;font-weight:600;display:flex;justify-content:space-between;align-items:center}
+#dxe-header button{background:none;border:0;color:#fff;font-size:18px;cursor:pointer}
+#dxe-status{background:#fff7e6;color:#8a5a00;font-size:12px;padding:4px 12px;display:none}
+#dxe-log{flex:1;overflow-y:auto;padding:10px;background:#f5f5f5}
+.dxe-msg{max-width:80%;margin:6px 0;padding:8px 10px;border-radius:10px;white-space:pre-wrap;word-break:break-word}
+.dxe-bot{background:#fff;align-self:flex-start}
+.dxe-user{background:${cfg.color};color:#fff;margin-left:auto}
+.dxe-row{display:flex;flex-direction:column}
+.dxe-time{font-size:11px;color:#999;margin:0 4px}
+.dxe-row.user .dxe-time{text-align:right}
+.dxe-buttons{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0}
+.dxe-buttons button{border:1px solid ${cfg.color};color:${cfg.color};background:#fff;border-radius:14px;padding:3px 10px;cursor:pointer;font-size:13px}
+.dxe-msg img{max-width:100%;border-radius:6px}
+#dxe-typing{display:none;color:#999;font-size:12px;padding:0 12px 4px}
+#dxe-form{display:flex;border-top:1px solid #eee}
+#dxe-input{flex:1;border:0;padding:12px;font-size:14px;outline:none}
+#dxe-send{border:0;background:${cfg.color};color:#fff;padding:0 16px;cursor:pointer}
+@media (max-width:480px){#dxe-root{right:10px;bottom:10px}#dxe-panel{position:fixed;left:0;right:0;top:0;bottom:0;width:100vw;height:100%;max-height:none;border-radius:0}}
+`;
+
+const root = el("div", { id: "dxe-root" });
+const badge = el("span", { id: "dxe-badge" });
+const launcher = el("button", { id: "dxe-launcher", "aria-label": "打开客服", text: "💬" }, [badge]);
+const closeButton = el("button", { "aria-label": "收起", text: "×" });
+const header = el("div", { id: "dxe-header" }, [el("span", { text: cfg.title }), closeButton]);
+const status = el("div", { id: "dxe-status" });
+const log = el("div", { id: "dxe-log", "aria-live": "polite" });
+const typing = el("div", { id: "dxe-typing", text: "对方正在输入…" });
+const input = el("input", { id: "dxe-input", placeholder: "请输入您的问题", maxlength: "500" });
+const send = el("button", { id: "dxe-send", type: "submit", text: "发送" });
+const form = el("form", { id: "dxe-form" }, [input, send]);
+const panel = el("div", { id: "dxe-panel", role: "dialog" }, [header, status, log, typing, form]);
+
+function clock(ts) {
+  const d = new Date(ts);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}
+
+function render(msg) {
+  const row = el("div", { class: `dxe-row ${msg.from}` });
+  if (msg.text) row.appendChild(el("div", { class: `dxe-msg dxe-${msg.from}`, text: msg.text }));
+  if (msg.image && /^https?:\/\//.test(msg.image)) {
+    const bubble = el("div", { class: "dxe-msg dxe-bot" }, [el("img", { src: msg.image, alt: "" })]);
+    row.appendChild(bubble);
+  }
+  if (msg.buttons && msg.buttons.length) {
+    const box = el("div", { class: "dxe-buttons" });
+    msg.buttons.forEach((b) => {
+      const button = el("button", { type: "button", text: b.title });
+      button.addEventListener("click", () => sendMessage(b.payload, b.title));
+      box.appendChild(button);
+    });
+    row.appendChild(box);
+  }
+  row.appendChild(el("div", { class: "dxe-time", text: clock(msg.ts) }));
+  log.appendChild(row);
+  log.scrollTop = log.scrollHeight;
+}
+
+function updateBadge() {
+  badge.textContent = String(state.unread);
+  badge.style.display = state.unread > 0 && !state.open ? "block" : "none";
+}
+
+function setOpen(open) {
+  state.open = open;
+  panel.classList.toggle("open", open);
+  if (open) {
+    state.unread = 0;
+    input.focus();
+  }
+  updateBadge();
+  save();
+}
+
+function add(msg) {
+  msg.ts = msg.ts || Date.now();
+  state.messages.push(msg);
+  if (!state.open && msg.from === "bot") state.unread += 1;
+  save();
+  render(msg);
+  updateBadge();
+}
+
+const socket = io(cfg.server, { path: "/socket.io", transports: ["websocket", "polling"] });
+socket.on("connect", () => socket.emit("session_request", { session_id: state.sessionId || null }));
+socket.on("session_confirm", (id) => {
+  const sessionId = typeof id === "object" && id ? id.session_id : id;
+  state.sessionId = sessionId;
+  save();
+  root.dataset.session = sessionId;
+});
+socket.on("bot_uttered", (data) => {
+  typing.style.display = "none";
+  add({
+    from: "bot",
+    text: data.text || "",
+    buttons: (data.quick_replies || data.buttons || []).map((b) => ({ title: b.title, payload: b.payload })),
+    image: data.attachment && data.attachment.payload ? data.attachment.payload.src : null,
+  });
+});
+
+function metadata() {
+  return {
+    page: window.DXE_CONTEXT || {},
+    customer_token: window.DXE_CUSTOMER_TOKEN || null,
+  };
+}
+
+function sendMessage(text, shown) {
+  const message = String(text || "").trim();
+  if (!message) return;
+  add({ from: "user", text: shown || message });
+  typing.style.display = "block";
+  setTimeout(() => (typing.style.display = "none"), 15000);
+  socket.emit("user_uttered", { message, session_id: state.sessionId, metadata: metadata() });
+}
+
+async function pollStatus() {
+  if (!state.sessionId || !state.open) return;
+  try {
+    const r = await fetch(`${cfg.api}/api/handoff/status?conversation=${encodeURIComponent(state.sessionId)}`);
+    const s = await r.json();
+    if (s.status === "waiting") status.textContent = `正在为您转接人工客服：排队第${s.position}位，预计等待约${s.wait_minutes}分钟`;
+    else if (s.status === "active") status.textContent = `人工客服 ${s.agent} 正在为您服务`;
+    status.style.display = s.status === "waiting" || s.status === "active" ? "block" : "none";
+  } catch (e) {
+    status.style.display = "none";
+  }
+}
+
+form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  sendMessage(input.value);
+  input.value = "";
+});
+launcher.addEventListener("click", () => setOpen(!state.open));
+closeButton.addEventListener("click", () => setOpen(false));
+
+const style = el("style");
+style.textContent = css;
+document.head.appendChild(style);
+root.appendChild(panel);
+root.appendChild(launcher);
+document.body.appendChild(root);
+state.messages.forEach(render);
+setOpen(state.open);
+setInterval(pollStatus, 3000);
+window.DianxiaoerWidget = { open: () => setOpen(true), send: sendMessage, state };
