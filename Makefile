@@ -21,7 +21,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install data train store demo-data run chat test lint validate pytest test-core test-nlu eval kb-report bench-kb lock clean
+.PHONY: help install data train store demo-data widget browser-deps run chat test lint validate pytest test-browser test-core test-nlu eval kb-report bench-kb lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,7 +42,15 @@ store: install  ## migrate the shop store (SQLite, or DATABASE_URL) and load dem
 demo-data: install  ## reload the demo data (times relative to now) into an empty or demo store
 	@$(ABIN)/python -m dianxiaoer.store reset-demo
 
-run: train store  ## start the action server and the Rasa server (REST + socket.io)
+widget:  ## build the chat widget (npm ci + esbuild) into webapp/static/widget.js when its sources changed
+	@scripts/build_widget.sh
+
+browser-deps: install  ## Debian chromium for the browser tests (Playwright drives it; no browser download)
+	@command -v chromium >/dev/null || { echo "==> apt-get install -y chromium"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
+	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
+
+run: train store widget  ## start the action server, Rasa (REST + socket.io + API) and the web app
 	@mkdir -p $(dir $(TRACKER_DB))
 	@scripts/run.sh
 
@@ -71,6 +79,11 @@ pytest:  ## unit, store, action and end-to-end tests (uses the trained model)
 	@$(ABIN)/python -m pytest -q tests/store tests/actions
 	@echo "==> pytest (Rasa environment: NLU, knowledge, end-to-end)"
 	@$(BIN)/python -m pytest -q tests/unit tests/knowledge tests/e2e
+
+test-browser: widget browser-deps train  ## shop page, widget, handoff and agent console in headless chromium
+	@echo "==> pytest (real browser: widget, handoff, agent console)"
+	@mkdir -p results
+	@$(BIN)/python -m pytest -q -s tests/browser
 
 test-core:  ## test stories, failing on any prediction error
 	@echo "==> rasa test core"

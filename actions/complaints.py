@@ -127,7 +127,12 @@ class ActionHandleComplaint(Action):
         ]
         if reason:
             dispatcher.utter_message(response=f"utter_complaint_escalated_{reason}", **values)
-            return events + contact_human(dispatcher)
+            return events + contact_human(
+                dispatcher,
+                tracker,
+                reason="revenge" if reason == "threat" else reason,
+                psychology=primary,
+            )
         if primary == "remedy":
             events += self._offer_remedy(dispatcher, order, ticket, values)
         else:

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders
 from actions.common import localized_buttons, user_texts
+from actions.human import hand_over
 from dianxiaoer.fallback import (
     extra_buttons,
     load_intent_questions,
@@ -50,10 +51,11 @@ class ActionSuggestIntents(Action):
                 details={"reason": "unresolved", "questions": [t[:200] for t in texts]},
                 conversation_id=tracker.sender_id,
             )
-            dispatcher.utter_message(
-                response="utter_escalated_unresolved", ticket=ticket, **policy.reply_values()
-            )
-            return [SlotSet("handoff_requested", True), SlotSet("last_ticket", ticket)]
+            # queued for a human, but the bot keeps answering until an agent takes over
+            return [
+                SlotSet("last_ticket", ticket),
+                *hand_over(dispatcher, tracker, reason="fallback", pause=False),
+            ]
         suggestions = suggest_intents(
             tracker.latest_message.get("intent_ranking") or [],
             load_intent_questions(),

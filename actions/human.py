@@ -1,7 +1,11 @@
-"""Requests for a human agent and questions about service hours.
+"""Human handoff (ACD queue) and questions about service hours.
 
-Until the handoff queue exists, a request gives the hotline and hours from the policy
-file and flags the conversation (slot `handoff_requested`) for staff to pick up.
+A request for a human, or a bot escalation, puts the conversation in the handoff queue
+of the shop store with its skill group and priority (`dianxiaoer.handoff`). A customer
+who asked is told their position and the wait and the conversation is paused
+(`ConversationPaused`) until an agent hands it back from the console; an escalation by
+the bot (fallback, lockout) queues without pausing, so the bot keeps helping until an
+agent takes over. Outside service hours a callback request is recorded instead.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from dianxiaoer import handoff
 from dianxiaoer.policy import get_policy
-from dianxiaoer.service_hours import humans_on_duty
+from dianxiaoer.service_hours import humans_on_duty, shanghai_now
+from dianxiaoer.store import handoffs, repository
 
 
 def _on_duty() -> bool:
@@ -21,15 +27,56 @@ def _on_duty() -> bool:
     return humans_on_duty(policy["service.hours.weekdays"], policy["service.hours.weekends"])
 
 
-def contact_human(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
-    """Tell the customer how and when a human answers, and flag the conversation."""
-    response = "utter_human_on_duty" if _on_duty() else "utter_human_off_duty"
-    dispatcher.utter_message(response=response, **get_policy().reply_values())
-    return [SlotSet("handoff_requested", True)]
+def _recent_intents(tracker: Tracker, limit: int = 6) -> list[str]:
+    names = [
+        (e.get("parse_data") or {}).get("intent", {}).get("name")
+        for e in reversed(tracker.events)
+        if e.get("event") == "user"
+    ]
+    return [n for n in names if n][:limit]
+
+
+def hand_over(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: str,
+    psychology: str | None = None,
+    pause: bool = True,
+) -> list[dict[str, Any]]:
+    """Queue the conversation for a human (or a callback off duty) and tell the customer."""
+    policy = get_policy()
+    customer = tracker.get_slot("verified_customer")
+    group = handoff.skill_group(_recent_intents(tracker), reason, psychology)
+    tier = handoff.priority_tier(reason, psychology, repository.customer_is_vip(customer))
+    details = {"psychology": psychology, "ticket": tracker.get_slot("last_ticket")}
+    events: list[dict[str, Any]] = [SlotSet("handoff_requested", True)]
+    if not _on_duty():
+        handoffs.enqueue(
+            tracker.sender_id, group, reason, tier, shanghai_now(), customer, details, "callback"
+        )
+        dispatcher.utter_message(response="utter_human_off_duty", **policy.reply_values())
+        return events
+    handoffs.enqueue(tracker.sender_id, group, reason, tier, shanghai_now(), customer, details)
+    place, minutes = handoff.queue_estimate(
+        handoffs.waiting(), tracker.sender_id, handoff.load_agents()
+    )
+    dispatcher.utter_message(
+        response="utter_handoff_queued" if pause else "utter_handoff_queued_by_bot",
+        skill=handoff.SKILL_NAMES[group],
+        position=place,
+        wait_minutes=minutes,
+        **policy.reply_values(),
+    )
+    return events + ([ConversationPaused()] if pause else [])
+
+
+def contact_human(dispatcher: CollectingDispatcher, tracker: Tracker, **kwargs) -> list:
+    """The customer asked (or must get) a human: queue and pause."""
+    return hand_over(dispatcher, tracker, **{"reason": "asked", **kwargs})
 
 
 class ActionRequestHuman(Action):
-    """Flag the conversation for a human and tell the customer how and when."""
+    """The customer asks for a human: queue position and wait, or a callback off duty."""
 
     def name(self) -> str:
         """Action name used in rules."""
@@ -38,8 +85,8 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Utter the on-duty or off-duty contact reply and set the flag."""
-        return contact_human(dispatcher)
+        """Queue the conversation for the right skill group."""
+        return contact_human(dispatcher, tracker)
 
 
 class ActionAnswerServiceHours(Action):

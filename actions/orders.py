@@ -9,6 +9,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.human import hand_over
 from dianxiaoer import journeys
 from dianxiaoer.auth import phone_tail_matches, verify_token
 from dianxiaoer.policy import get_policy
@@ -62,6 +63,27 @@ class ValidateVerifyOrderForm(FormValidationAction):
         if tracker.get_slot("verified_customer") or token_customer(tracker):
             return ["order_id"]
         return domain_slots
+
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A known customer naming a product ("我的耳机到哪了") means their one order of it."""
+        customer = tracker.get_slot("verified_customer") or token_customer(tracker)
+        if tracker.get_slot("order_id") or not customer:
+            return {}
+        named = {
+            e.get("value")
+            for e in tracker.latest_message.get("entities") or []
+            if e.get("entity") == "product"
+        }
+        if not named:
+            return {}
+        matches = [
+            o.id
+            for o in repository.orders_of(customer)
+            if any(name and name in o.items for name in named)
+        ]
+        return {"order_id": matches[0]} if len(matches) == 1 else {}
 
     def _invalid(self, dispatcher, tracker, slot: str, response: str) -> dict[str, Any]:
         attempts = _count(tracker, "invalid_attempts") + 1
@@ -134,11 +156,13 @@ class ActionAnswerOrder(Action):
         order_id = tracker.get_slot("verified_order")
         order = repository.find_order(order_id) if order_id else None
         if order is None or order.customer_id != tracker.get_slot("verified_customer"):
+            events = [SlotSet("order_id", None), SlotSet("phone_tail", None)]
             if _count(tracker, "invalid_attempts") >= MAX_INVALID:
                 dispatcher.utter_message(response="utter_too_many_invalid")
-            else:
-                dispatcher.utter_message(response="utter_verification_locked")
-            return [SlotSet("order_id", None), SlotSet("phone_tail", None)]
+                return events
+            dispatcher.utter_message(response="utter_verification_locked")
+            # locked out: a human verifies them; the bot goes on with other questions
+            return events + hand_over(dispatcher, tracker, reason="lockout", pause=False)
         if tracker.get_slot("order_topic") == "complaint":
             # verified to ask about their complaints: the complaint status answers
             return [SlotSet("order_topic", None), FollowupAction("action_complaint_status")]

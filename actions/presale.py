@@ -54,7 +54,12 @@ class ActionAnswerProduct(Action):
         if len(named) >= 2:
             self._compare(dispatcher, products[named[0]], products[named[1]])
             return [SlotSet("product", named[1])]
-        name = named[0] if named else tracker.get_slot("product")
+        # "这个有货吗" on a product page means that product (the widget's page context)
+        metadata = tracker.latest_message.get("metadata") or {}
+        page = metadata.get("page") if isinstance(metadata, dict) else None
+        on_page = page.get("product") if isinstance(page, dict) else None
+        name = named[0] if named else on_page if on_page in products else None
+        name = name or tracker.get_slot("product")
         motive = presale.buyer_motive(text)
         if motive == "congzhong" and not name:
             name = max(products.values(), key=lambda p: p.monthly_sales).name

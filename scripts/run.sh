@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Start the action server and the Rasa server together in the foreground.
+# Start the action server, the Rasa server and the web app together in the foreground.
 # Ctrl-C (or SIGTERM) stops both. Ports and paths come from the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
 : "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${MODEL_DIR:=models}" "${MODEL_NAME:=dianxiaoer}"
 : "${ACTIONS_URL:=http://127.0.0.1:$ACTIONS_PORT/webhook}" "${TRACKER_DIALECT:=sqlite}" "${TRACKER_DB:=.rasa/tracker.db}"
-: "${RASA_HOST:=0.0.0.0}" "${LOG_DIR:=.rasa/logs}"
+: "${RASA_HOST:=0.0.0.0}" "${LOG_DIR:=.rasa/logs}" "${WEB_PORT:=8080}"
+# Rasa's HTTP API is on for the web app (agent replies, hand-back); its token stays on
+# this machine: a random one per start unless RASA_API_TOKEN is set.
+: "${RASA_API_TOKEN:=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 export ACTIONS_URL TRACKER_DIALECT TRACKER_DB RASA_TELEMETRY_ENABLED=false
+export RASA_PORT WEB_PORT RASA_API_TOKEN RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
 mkdir -p "$(dirname "$TRACKER_DB")" "$LOG_DIR"
 
 pids=()
@@ -26,12 +30,16 @@ pids+=($!)
 echo "==> starting Rasa server on :$RASA_PORT (REST + socket.io; log: $LOG_DIR/rasa.log)"
 "$BIN/rasa" run --model "$MODEL_DIR/$MODEL_NAME.tar.gz" --endpoints endpoints.yml \
   --credentials credentials.yml --interface "$RASA_HOST" --port "$RASA_PORT" --cors "*" \
-  >"$LOG_DIR/rasa.log" 2>&1 &
+  --enable-api --auth-token "$RASA_API_TOKEN" >"$LOG_DIR/rasa.log" 2>&1 &
+pids+=($!)
+echo "==> starting web app on :$WEB_PORT (shop page, widget, agent console; log: $LOG_DIR/web.log)"
+"${ACTIONS_VENV:-.venv-actions}/bin/python" -m webapp >"$LOG_DIR/web.log" 2>&1 &
 pids+=($!)
 
 start=$(date +%s)
 # Rasa loads the model before it starts listening, so an answer on / means ready.
-until curl -sf -o /dev/null "http://127.0.0.1:$RASA_PORT/" && curl -sf -o /dev/null "http://127.0.0.1:$ACTIONS_PORT/health"; do
+until curl -sf -o /dev/null "http://127.0.0.1:$RASA_PORT/" && curl -sf -o /dev/null "http://127.0.0.1:$ACTIONS_PORT/health" \
+  && curl -sf -o /dev/null "http://127.0.0.1:$WEB_PORT/api/config"; do
   for pid in "${pids[@]}"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "error: a server exited during start-up; see $LOG_DIR/*.log" >&2
@@ -46,7 +54,9 @@ cat <<MSG
     REST:      curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"a","message":"你好"}'
     socket.io: http://localhost:$RASA_PORT/socket.io
     actions:   http://localhost:$ACTIONS_PORT/health
-    Ctrl-C stops both servers.
+    shop page: http://localhost:$WEB_PORT/   (widget: /widget.js)
+    console:   http://localhost:$WEB_PORT/console   (demo agent tokens: demo-wangfang, demo-liuyang, demo-chenjing)
+    Ctrl-C stops all three.
 MSG
 wait -n "${pids[@]}"
 echo "error: a server exited; see $LOG_DIR/*.log" >&2

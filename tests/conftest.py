@@ -24,6 +24,8 @@ MODEL = (
 
 
 E2E_TOKEN_SECRET = "e2e-token-secret"
+E2E_RASA_API_TOKEN = "e2e-rasa-api-token"
+RESULTS = ROOT / "results"
 
 
 def _sqlalchemy_major() -> int:
@@ -40,7 +42,7 @@ collect_ignore = []
 if _sqlalchemy_major() < 2:
     collect_ignore += ["store", "actions"]
 if importlib.util.find_spec("rasa") is None:
-    collect_ignore += ["unit", "knowledge", "e2e"]
+    collect_ignore += ["unit", "knowledge", "e2e", "browser"]
 
 
 def free_port() -> int:
@@ -61,9 +63,10 @@ def trained_model() -> Path:
 class Servers:
     """Handles to the running Rasa and action servers."""
 
-    def __init__(self, rasa_port: int, actions_port: int, tmp: Path) -> None:
+    def __init__(self, rasa_port: int, actions_port: int, web_port: int, tmp: Path) -> None:
         self.rasa_url = f"http://127.0.0.1:{rasa_port}"
         self.actions_url = f"http://127.0.0.1:{actions_port}"
+        self.web_url = f"http://127.0.0.1:{web_port}"
         self.tracker_db = tmp / "tracker.db"
         self.shop_db = tmp / "shop.db"
 
@@ -79,9 +82,16 @@ class Servers:
 
 @pytest.fixture(scope="session")
 def servers(trained_model: Path, tmp_path_factory) -> Servers:
-    """Start the action server and the Rasa server (REST + socket.io) once per session."""
+    """Start the action server, the Rasa server (REST + socket.io + token-protected API)
+    and the web app (shop page, widget, agent console) once per session."""
     tmp = tmp_path_factory.mktemp("servers")
-    rasa_port, actions_port = free_port(), free_port()
+    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    # agents are on duty around the clock in tests, so handoffs queue whatever the hour
+    policy = (ROOT / "config" / "policy.yml").read_text(encoding="utf-8")
+    policy = policy.replace('weekdays: "09:00-22:00"', 'weekdays: "00:00-23:59"').replace(
+        'weekends: "10:00-18:00"', 'weekends: "00:00-23:59"'
+    )
+    (tmp / "policy.yml").write_text(policy, encoding="utf-8")
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -94,6 +104,12 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
         "SHOP_TOKEN_SECRET": E2E_TOKEN_SECRET,
         # the 回访 reminder comes back after 3 s instead of the policy's minutes
         "FOLLOWUP_DELAY_SECONDS": "3",
+        "SHOP_POLICY_FILE": str(tmp / "policy.yml"),
+        "RASA_PORT": str(rasa_port),
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "RASA_API_TOKEN": E2E_RASA_API_TOKEN,
+        "WEB_PORT": str(web_port),
+        "WEB_HOST": "127.0.0.1",
     }
     env.pop("DATABASE_URL", None)
     subprocess.run(
@@ -103,7 +119,7 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
         check=True,
         capture_output=True,
     )
-    logs = {name: open(tmp / f"{name}.log", "w") for name in ("actions", "rasa")}
+    logs = {name: open(tmp / f"{name}.log", "w") for name in ("actions", "rasa", "web")}
     procs = [
         subprocess.Popen(
             [
@@ -135,6 +151,11 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
                 str(rasa_port),
                 "--interface",
                 "127.0.0.1",
+                "--enable-api",
+                "--auth-token",
+                E2E_RASA_API_TOKEN,
+                "--cors",
+                "*",
             ],
             cwd=ROOT,
             env=env,
@@ -142,8 +163,16 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         ),
+        subprocess.Popen(
+            [str(ACTIONS_BIN / "python"), "-m", "webapp"],
+            cwd=ROOT,
+            env=env,
+            stdout=logs["web"],
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        ),
     ]
-    handle = Servers(rasa_port, actions_port, tmp)
+    handle = Servers(rasa_port, actions_port, web_port, tmp)
     deadline = time.monotonic() + 240
     try:
         while True:
@@ -153,6 +182,7 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
                 if (
                     requests.get(handle.rasa_url, timeout=2).ok
                     and requests.get(f"{handle.actions_url}/health", timeout=2).ok
+                    and requests.get(f"{handle.web_url}/api/config", timeout=2).ok
                 ):
                     break
             except requests.RequestException:

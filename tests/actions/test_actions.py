@@ -2,7 +2,7 @@ import sqlite3
 from datetime import datetime
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ConversationPaused, SlotSet
 
 from actions import human
 from actions.fallback import ActionSuggestIntents
@@ -57,18 +57,21 @@ def test_second_miss_apologizes_with_menu_and_contact_and_escalates(shop, domain
         ]
     )
     messages, events = run_action(ActionSuggestIntents(), tracker, domain)
-    final, escalated = messages
+    final, queued = messages
     assert final["response"] == "utter_fallback_final"
     assert final["hotline"] == get_policy()["service.hotline"]
-    # the question stayed unresolved twice: a priority handoff ticket
-    assert escalated["response"] == "utter_escalated_unresolved"
+    # the question stayed unresolved twice: a priority ticket and a place in the queue,
+    # without pausing the bot
+    assert queued["response"] in {"utter_handoff_queued_by_bot", "utter_human_off_duty"}
     assert SlotSet("handoff_requested", True) in events
+    assert ConversationPaused() not in events
+    ticket = next(e["value"] for e in events if e.get("name") == "last_ticket")
     with sqlite3.connect(shop) as db:
         row = db.execute(
-            "SELECT kind, priority, conversation_id FROM tickets WHERE number=?",
-            (escalated["ticket"],),
+            "SELECT kind, priority, conversation_id FROM tickets WHERE number=?", (ticket,)
         ).fetchone()
-    assert row == ("handoff", "high", "test-user")
+        reason = db.execute("SELECT reason FROM handoffs").fetchone()
+    assert row == ("handoff", "high", "test-user") and reason == ("fallback",)
 
 
 def test_suggestion_buttons_follow_a_traditional_customer(domain):
@@ -91,9 +94,17 @@ def test_suggestion_buttons_follow_a_traditional_customer(domain):
 
 
 @pytest.mark.parametrize(
-    "on_duty, response", [(True, "utter_human_on_duty"), (False, "utter_human_off_duty")]
+    ("on_duty", "response", "status"),
+    [(True, "utter_handoff_queued", "waiting"), (False, "utter_human_off_duty", "callback")],
 )
-def test_request_human_flags_conversation(domain, monkeypatch, on_duty, response):
+def test_request_human_queues_or_records_a_callback(
+    shop,  # noqa: F811
+    domain,
+    monkeypatch,
+    on_duty,
+    response,
+    status,
+):
     hour = 10 if on_duty else 3
     monkeypatch.setattr(
         human,
@@ -102,12 +113,22 @@ def test_request_human_flags_conversation(domain, monkeypatch, on_duty, response
             wd, we, datetime(2026, 11, 24, hour, tzinfo=SHANGHAI)
         ),
     )
-    tracker = make_tracker([user_event("转人工", "request_human")])
+    tracker = make_tracker(
+        [user_event("我的快递到哪了", "urge_delivery"), user_event("转人工", "request_human")],
+        slots={"verified_customer": "C1001"},
+    )
     messages, events = run_action(ActionRequestHuman(), tracker, domain)
-    assert events == [SlotSet("handoff_requested", True)]
+    assert SlotSet("handoff_requested", True) in events
+    assert (ConversationPaused() in events) is on_duty
     assert messages[0]["response"] == response
     assert messages[0]["hotline"] == get_policy()["service.hotline"]
     assert response in domain["responses"]
+    with sqlite3.connect(shop) as db:
+        row = db.execute("SELECT status, skill_group, tier, customer_id FROM handoffs").fetchone()
+    # VIP 张伟 about a parcel: 售后, VIP tier
+    assert row == (status, "aftersale", 1, "C1001")
+    if on_duty:
+        assert messages[0]["position"] == 1 and messages[0]["wait_minutes"] >= 1
 
 
 def test_service_hours_response_exists_for_both_states(domain):

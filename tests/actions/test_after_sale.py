@@ -113,3 +113,23 @@ def test_two_products_are_compared(shop, domain):  # noqa: F811
     assert (m["a"], m["b"]) == ("蓝牙耳机", "充电宝")
     assert m["a_price"] == "259.00" and m["b_price"] == "129.00" and m["cheaper"] == "充电宝"
     assert slots_of(events)["product"] == "充电宝"
+
+
+def test_known_customer_naming_a_product_needs_no_order_number(shop, domain):  # noqa: F811
+    import asyncio
+
+    from actions.orders import ValidateVerifyOrderForm
+    from dianxiaoer.auth import mint_token
+
+    entities = [{"entity": "product", "value": "蓝牙耳机", "start": 2, "end": 4}]
+    event = user_event("我的耳机到哪了", "check_order_status", entities=entities)
+    event["parse_data"]["metadata"] = {"customer_token": mint_token("C1001", 600)}
+    tracker = make_tracker([event])
+    got = asyncio.run(ValidateVerifyOrderForm().extract_order_id(None, tracker, domain))
+    assert got == {"order_id": "202611010002"}
+    # someone else's token: 李娜 has no earphones, nothing is guessed
+    event["parse_data"]["metadata"] = {"customer_token": mint_token("C1002", 600)}
+    got = asyncio.run(
+        ValidateVerifyOrderForm().extract_order_id(None, make_tracker([event]), domain)
+    )
+    assert got == {}

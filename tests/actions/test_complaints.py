@@ -96,7 +96,7 @@ def test_threat_escalates_with_top_priority(shop, domain):  # noqa: F811
         "utter_complaint_revenge",
         "utter_complaint_escalated_threat",
     ]
-    assert messages[2]["response"] in {"utter_human_on_duty", "utter_human_off_duty"}
+    assert messages[2]["response"] in {"utter_handoff_queued", "utter_human_off_duty"}
     assert SlotSet("handoff_requested", True) in events
     _, psychology, anger, priority, _, _ = ticket_row(shop, slots_of(events)["last_ticket"])
     assert (psychology, priority) == ("revenge", "urgent") and anger >= 2

@@ -80,3 +80,12 @@ def test_every_motive_has_a_reply(domain):
 
     for motive in MOTIVE_CUES:
         assert f"utter_motive_{motive}" in domain["responses"]
+
+
+def test_this_product_means_the_page_the_shopper_is_on(shop, domain):  # noqa: F811
+    event = user_event("这个有货吗", "ask_product_info")
+    event["parse_data"]["metadata"] = {"page": {"product": "蓝牙耳机"}}
+    messages, _ = run_action(
+        ActionAnswerProduct(), make_tracker([event], {"product": "连衣裙"}), domain
+    )
+    assert messages[0]["product"] == "蓝牙耳机"
