@@ -45,10 +45,12 @@ demo-data: install  ## reload the demo data (times relative to now) into an empt
 widget:  ## build the chat widget (npm ci + esbuild) into webapp/static/widget.js when its sources changed
 	@scripts/build_widget.sh
 
-browser-deps: install  ## Debian chromium for the browser tests (Playwright drives it; no browser download)
-	@command -v chromium >/dev/null || { echo "==> apt-get install -y chromium"; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
-	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
+browser-deps: install  ## Debian chromium and a CJK font for the browser tests (Playwright drives it; no browser download)
+	@{ command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; } || { \
+	  echo "==> apt-get install -y chromium fonts-wqy-microhei"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei >/dev/null || \
+	  { apt-get update -q >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-microhei >/dev/null; }; }
 
 run: train store widget  ## start the action server, Rasa (REST + socket.io + API) and the web app
 	@mkdir -p $(dir $(TRACKER_DB))

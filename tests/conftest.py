@@ -173,6 +173,9 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
         ),
     ]
     handle = Servers(rasa_port, actions_port, web_port, tmp)
+    # the tests compare replies with the servers' policy (around-the-clock hours)
+    previous_policy = os.environ.get("SHOP_POLICY_FILE")
+    os.environ["SHOP_POLICY_FILE"] = env["SHOP_POLICY_FILE"]
     deadline = time.monotonic() + 240
     try:
         while True:
@@ -192,6 +195,10 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
             time.sleep(1)
         yield handle
     finally:
+        if previous_policy is None:
+            os.environ.pop("SHOP_POLICY_FILE", None)
+        else:
+            os.environ["SHOP_POLICY_FILE"] = previous_policy
         for p in procs:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)

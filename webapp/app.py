@@ -339,6 +339,8 @@ def create_app() -> Sanic:
         )
         await utter(conversation_id, "utter_handback")
         await utter(conversation_id, "utter_ask_rating")
+        # the bot waits for the customer again: rules expect action_listen before a message
+        await send_to_customer(conversation_id, [{"event": "action", "name": "action_listen"}])
         return response.json({"closed": True})
 
     @app.get("/api/agent/canned")

@@ -105,6 +105,7 @@ def test_shopper_widget_handoff_and_agent_console(servers, browser):
         ".some(n => n.textContent.includes('我是王芳'))",
         timeout=15000,
     )
+    agent.wait_for_selector("#transcript .m.agent", timeout=15000)
     agent.screenshot(path=str(RESULTS / "agent_console.png"))
 
     # hand back: the bot answers again
@@ -115,4 +116,4 @@ def test_shopper_widget_handoff_and_agent_console(servers, browser):
         ".some(n => n.textContent.includes('店小二继续为您服务'))",
         timeout=15000,
     )
-    assert "花呗" in ask(page, "支持花呗吗", "花呗")
+    assert "花呗" in ask(page, "支持花呗分期吗", "花呗")

@@ -65,12 +65,12 @@ def test_complaint_status_rating_and_followup_reminder(servers):
     assert "正在处理中" in status
     thanks = texts(servers.send(who, '/rate_service{"rating": "2"}'))
     assert "工单 PJ" in thanks and "意见或建议" in thanks
-    done = texts(servers.send(who, "客服回复太慢了"))
+    done = texts(servers.send(who, "包装可以再结实一点"))
     assert "谢谢" in done or "感谢" in done
     with sqlite3.connect(servers.shop_db) as db:
         assert db.execute(
             "SELECT score, comment FROM ratings WHERE conversation_id=?", (who,)
-        ).fetchone() == (2, "客服回复太慢了")
+        ).fetchone() == (2, "包装可以再结实一点")
     # the 回访 reminder (3 s in tests) comes back into the conversation
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -48,7 +48,11 @@
     $("queue").replaceChildren(...q.waiting.map((w) => {
       const li = el("li", `#${w.position} ${w.skill_group} · ${w.reason} · ${w.conversation_id.slice(0, 8)}`, `tier${w.tier}`);
       li.dataset.conversation = w.conversation_id;
-      li.onclick = async () => { await api("POST", "/api/agent/claim", { conversation_id: w.conversation_id }); open(w.conversation_id); };
+      li.onclick = async () => {
+        await api("POST", "/api/agent/claim", { conversation_id: w.conversation_id });
+        open(w.conversation_id);
+        refresh();
+      };
       return li;
     }));
     $("active").replaceChildren(...q.active.map((a) => {

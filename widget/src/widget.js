@@ -37,7 +37,7 @@ function el(tag, attrs = {}, children = []) {
 
 const css = `
 #dxe-root{position:fixed;right:20px;bottom:20px;z-index:2147483000;font:14px/1.5 -apple-system,"PingFang SC","Microsoft YaHei",sans-serif}
-#dxe-launcher{width:56px;height:56px;border-radius:50%;border:0;color:#fff;background:${cfg.color};font-size:24px;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);position:relative}
+#dxe-launcher{width:56px;height:56px;border-radius:50%;border:0;color:#fff;background:${cfg.color};font-size:15px;font-weight:600;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);position:relative}
 #dxe-badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#e00;color:#fff;font-size:12px;line-height:20px;display:none}
 #dxe-panel{display:none;flex-direction:column;width:360px;height:520px;max-height:80vh;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden;position:absolute;right:0;bottom:70px}
 #dxe-panel.open{display:flex}
@@ -63,7 +63,7 @@ const css = `
 
 const root = el("div", { id: "dxe-root" });
 const badge = el("span", { id: "dxe-badge" });
-const launcher = el("button", { id: "dxe-launcher", "aria-label": "打开客服", text: "💬" }, [badge]);
+const launcher = el("button", { id: "dxe-launcher", "aria-label": "打开客服", text: "客服" }, [badge]);
 const closeButton = el("button", { "aria-label": "收起", text: "×" });
 const header = el("div", { id: "dxe-header" }, [el("span", { text: cfg.title }), closeButton]);
 const status = el("div", { id: "dxe-status" });
