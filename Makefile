@@ -61,9 +61,9 @@ chat: train store  ## talk to the assistant in the terminal (starts the action s
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  $(BIN)/rasa shell --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --endpoints endpoints.yml
 
-test: install  ## lint, validate data, train once, pytest, test stories, NLU gate
+test: install  ## lint, validate data, train once, pytest, browser test, test stories, NLU gate
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory lint validate train pytest test-core test-nlu && \
+	$(MAKE) --no-print-directory lint validate train pytest test-browser test-core test-nlu && \
 	echo "==> make test passed in $$(( $$(date +%s) - start )) s"
 
 lint:  ## ruff
