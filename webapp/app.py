@@ -2,7 +2,8 @@
 
 Runs in the action server's environment (SQLAlchemy 2 for the shop store). It talks to
 Rasa only server-side, through Rasa's HTTP API with `RASA_API_TOKEN`: the token never
-reaches a browser. Agent messages reach the customer's widget through Rasa
+reaches a browser. Agent messages, the
+agent-joined and hand-back messages reach the customer's widget through Rasa
 (`POST /conversations/<id>/tracker/events?output_channel=socketio&execute_side_effects=true`),
 so they are in the tracker like every other message.
 """
@@ -89,14 +90,24 @@ async def send_to_customer(conversation_id: str, events: list[dict]) -> None:
     )
 
 
-async def utter(conversation_id: str, response_name: str) -> None:
-    """Run a domain response in the conversation (wording stays in the domain)."""
-    await rasa(
-        "POST",
-        f"/conversations/{conversation_id}/execute",
-        params={"output_channel": "socketio"},
-        json={"name": response_name},
-    )
+@lru_cache(maxsize=1)
+def _domain_responses() -> dict:
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return domain["responses"]
+
+
+def bot_event(response_name: str, **values: Any) -> dict:
+    """A `bot` event with a domain response's wording (first variation) filled in.
+
+    The web app appends these together with pause/resume in one request, under Rasa's
+    conversation lock, so a customer message cannot slip in between.
+    """
+    variation = _domain_responses()[response_name][0]
+    filled = {**get_policy().reply_values(), **values}
+    event: dict[str, Any] = {"event": "bot", "text": variation["text"].format(**filled)}
+    if variation.get("buttons"):
+        event["data"] = {"buttons": variation["buttons"]}
+    return event
 
 
 def transcript(tracker: dict) -> tuple[list[dict], dict]:
@@ -238,6 +249,10 @@ def create_app() -> Sanic:
         waiting = [e.as_waiting() for e in entries if e.status == "waiting"]
         ordered = handoff.queue_order(waiting)
         by_id = {e.conversation_id: e for e in entries}
+        # ACD distribution: each waiting conversation is offered to the longest-idle
+        # available agent of its skill group with spare capacity
+        states = handoffs.agent_states(agents(), STARTED)
+        names = {a["id"]: a["name"] for a in agents()}
         rows = [
             {
                 "conversation_id": w.conversation_id,
@@ -247,6 +262,7 @@ def create_app() -> Sanic:
                 "position": handoff.position(waiting, w.conversation_id),
                 "queued_at": w.queued_at.isoformat(),
                 "mine": w.skill_group in agent["skills"],
+                "offered_to": names.get(handoff.choose_agent(w, states) or "", ""),
             }
             for w in ordered
         ]
@@ -266,16 +282,25 @@ def create_app() -> Sanic:
         if not conversation:
             states = handoffs.agent_states(agents(), STARTED)
             me_state = next(s for s in states if s.agent_id == agent["id"])
-            nxt = handoff.next_for_agent(me_state, handoffs.waiting())
+            waiting = handoffs.waiting()
+            # first what ACD offers this agent, else the first they can serve
+            offered = [w for w in waiting if handoff.choose_agent(w, states) == agent["id"]]
+            nxt = handoff.queue_order(offered)[0] if offered else None
+            nxt = nxt or handoff.next_for_agent(me_state, waiting)
             if nxt is None:
                 return response.json({"error": "nothing to claim"}, status=404)
             conversation = nxt.conversation_id
         if not handoffs.claim(conversation, agent["id"], datetime.now(timezone.utc)):
             return response.json({"error": "not waiting"}, status=409)
+        # the human takes over: the bot stops predicting (escalations queued unpaused)
         await send_to_customer(
-            conversation, [{"event": "slot", "name": "agent_name", "value": agent["name"]}]
+            conversation,
+            [
+                {"event": "pause"},
+                {"event": "slot", "name": "agent_name", "value": agent["name"]},
+                bot_event("utter_agent_joined", agent_name=agent["name"]),
+            ],
         )
-        await utter(conversation, "utter_agent_joined")
         return response.json({"conversation_id": conversation})
 
     @app.get("/api/agent/conversation/<conversation_id>")
@@ -335,12 +360,12 @@ def create_app() -> Sanic:
                 {"event": "resume"},
                 {"event": "slot", "name": "handoff_requested", "value": False},
                 {"event": "slot", "name": "last_journey", "value": "human"},
+                bot_event("utter_handback"),
+                bot_event("utter_ask_rating"),  # CSAT of the human part
+                # the bot waits for the customer again (rules start after action_listen)
+                {"event": "action", "name": "action_listen"},
             ],
         )
-        await utter(conversation_id, "utter_handback")
-        await utter(conversation_id, "utter_ask_rating")
-        # the bot waits for the customer again: rules expect action_listen before a message
-        await send_to_customer(conversation_id, [{"event": "action", "name": "action_listen"}])
         return response.json({"closed": True})
 
     @app.get("/api/agent/canned")

@@ -46,7 +46,8 @@
   async function refresh() {
     const q = await api("GET", "/api/agent/queue");
     $("queue").replaceChildren(...q.waiting.map((w) => {
-      const li = el("li", `#${w.position} ${w.skill_group} · ${w.reason} · ${w.conversation_id.slice(0, 8)}`, `tier${w.tier}`);
+      const offer = w.offered_to ? ` → ${w.offered_to}` : "";
+      const li = el("li", `#${w.position} ${w.skill_group} · ${w.reason} · ${w.conversation_id.slice(0, 8)}${offer}`, `tier${w.tier}`);
       li.dataset.conversation = w.conversation_id;
       li.onclick = async () => {
         await api("POST", "/api/agent/claim", { conversation_id: w.conversation_id });
