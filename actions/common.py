@@ -19,6 +19,15 @@ def user_texts(tracker: Tracker, limit: int = SCRIPT_LOOKBACK) -> list[str]:
     return list(recent_originals(messages, limit))
 
 
+def entity_values(tracker: Tracker, entity: str) -> list[Any]:
+    """Values of one entity type in the latest message, in the order found."""
+    return [
+        e.get("value")
+        for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") == entity
+    ]
+
+
 def reply_script(tracker: Tracker) -> str:
     """The script (simplified/traditional) to answer this conversation in."""
     return conversation_script(user_texts(tracker))

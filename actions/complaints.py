@@ -11,9 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
 from actions import orders
-from actions.common import user_texts
+from actions.common import entity_values, user_texts
 from actions.human import contact_human
 from dianxiaoer import complaints
+from dianxiaoer.orders import format_local
 from dianxiaoer.policy import get_policy
 from dianxiaoer.settings import get_settings
 from dianxiaoer.store import repository
@@ -180,9 +181,7 @@ class ActionComplaintStatus(Action):
             dispatcher.utter_message(
                 response=f"utter_complaint_status_{ticket.status}",
                 ticket=ticket.number,
-                filed_at=ticket.created_at.astimezone(orders._now().tzinfo).strftime(
-                    "%Y-%m-%d %H:%M"
-                ),
+                filed_at=format_local(ticket.created_at),
                 **get_policy().reply_values(),
             )
         return []
@@ -199,14 +198,9 @@ class ActionFollowUp(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Say the ticket's state and ask how satisfied the customer is."""
-        number = next(
-            (
-                e.get("value")
-                for e in tracker.latest_message.get("entities") or []
-                if e.get("entity") == "ticket"
-            ),
-            None,
-        ) or tracker.get_slot("last_ticket")
+        number = next(iter(entity_values(tracker, "ticket")), None) or tracker.get_slot(
+            "last_ticket"
+        )
         ticket = repository.ticket(number) if number else None
         if ticket is None:
             return []
@@ -228,14 +222,7 @@ class ActionWinBack(Action):
     ) -> list[dict[str, Any]]:
         """First ask the cause; with the cause, the remedy, a ticket and a follow-up."""
         now = orders._now()
-        cause = next(
-            (
-                e.get("value")
-                for e in tracker.latest_message.get("entities") or []
-                if e.get("entity") == "churn_cause"
-            ),
-            None,
-        )
+        cause = next(iter(entity_values(tracker, "churn_cause")), None)
         customer = tracker.get_slot("verified_customer")
         if cause not in complaints.CHURN_CAUSES:
             repository.record_churn_signal(

@@ -9,6 +9,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import entity_values
 from actions.human import hand_over
 from dianxiaoer import journeys
 from dianxiaoer.auth import phone_tail_matches, verify_token
@@ -71,11 +72,7 @@ class ValidateVerifyOrderForm(FormValidationAction):
         customer = tracker.get_slot("verified_customer") or token_customer(tracker)
         if tracker.get_slot("order_id") or not customer:
             return {}
-        named = {
-            e.get("value")
-            for e in tracker.latest_message.get("entities") or []
-            if e.get("entity") == "product"
-        }
+        named = set(entity_values(tracker, "product"))
         if not named:
             return {}
         matches = [

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 SKILL_GROUPS = ("presale", "insale", "aftersale", "complaint")
 SKILL_NAMES = {"presale": "售前", "insale": "售中", "aftersale": "售后", "complaint": "投诉"}
@@ -133,10 +135,12 @@ def next_for_agent(agent: AgentState, waiting: list[Waiting]) -> Waiting | None:
     return next((w for w in queue_order(waiting) if w.skill_group in agent.skills), None)
 
 
-def load_agents(path=None) -> dict:
-    """`config/agents.yml`: the agents (id, name, skills, capacity) and handle time."""
-    from pathlib import Path
+@lru_cache(maxsize=2)
+def load_agents(path: str | None = None) -> dict:
+    """`config/agents.yml`: the agents (id, name, skills, capacity) and handle time.
 
+    Read once per process (every handoff asks for it).
+    """
     import yaml
 
     from dianxiaoer.settings import PROJECT_ROOT

@@ -49,16 +49,11 @@ def public_rasa_url(request: Request) -> str:
     return f"{request.scheme}://{host}:{os.environ.get('RASA_PORT', '5005')}"
 
 
-@lru_cache(maxsize=1)
-def _agents_config() -> dict:
-    return handoff.load_agents(AGENTS_FILE)
-
-
 def agents() -> list[dict]:
     """Configured agents with their console tokens (environment, else the demo token)."""
     return [
         {**a, "token": os.environ.get(f"AGENT_TOKEN_{a['id'].upper()}", f"demo-{a['id']}")}
-        for a in _agents_config()["agents"]
+        for a in handoff.load_agents(str(AGENTS_FILE))["agents"]
     ]
 
 
@@ -223,7 +218,9 @@ def create_app() -> Sanic:
         if entry.status == "active":
             name = next((a["name"] for a in agents() if a["id"] == entry.agent_id), "")
             return response.json({"status": "active", "agent": name})
-        place, minutes = handoff.queue_estimate(handoffs.waiting(), conversation, _agents_config())
+        place, minutes = handoff.queue_estimate(
+            handoffs.waiting(), conversation, handoff.load_agents(str(AGENTS_FILE))
+        )
         return response.json({"status": "waiting", "position": place, "wait_minutes": minutes})
 
     # --- agent console API (X-Agent-Token) -------------------------------------------
@@ -309,15 +306,12 @@ def create_app() -> Sanic:
         tracker = await rasa("GET", f"/conversations/{conversation_id}/tracker")
         messages, facts = transcript(tracker)
         entry = handoffs.current(conversation_id)
-        complaint = None
-        if facts.get("last_ticket"):
-            ticket = repository.ticket_details(facts["last_ticket"])
-            complaint = ticket
+        ticket = facts.get("last_ticket")
         return response.json(
             {
                 "messages": messages,
                 "facts": facts,
-                "ticket": complaint,
+                "ticket": repository.ticket_details(ticket) if ticket else None,
                 "handoff": None
                 if entry is None
                 else {
