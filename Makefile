@@ -21,7 +21,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install data train store demo-data widget browser-deps run chat test lint validate pytest test-browser test-core test-nlu eval kb-report bench-kb lock clean
+.PHONY: help install data train store demo-data widget browser-deps run chat test lint validate pytest test-browser test-core test-nlu eval kb-report bench-kb lock clean training-report report review-unanswered merge-reviewed bench-report run-scaled bench-scale scale-deps bench
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -76,11 +76,11 @@ validate: data  ## rasa data validate --fail-on-warnings (and no misaligned enti
 	@$(BIN)/rasa data validate --fail-on-warnings > results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
 	@! grep -i "misaligned" results/validate.log
 
-pytest:  ## unit, store, action and end-to-end tests (uses the trained model)
+pytest: scale-deps  ## unit, store, action, end-to-end and scale-out tests (uses the trained model)
 	@echo "==> pytest (action server environment: store and actions)"
-	@$(ABIN)/python -m pytest -q tests/store tests/actions
+	@$(ABIN)/python -m pytest -q tests/store tests/actions tests/analytics
 	@echo "==> pytest (Rasa environment: NLU, knowledge, end-to-end)"
-	@$(BIN)/python -m pytest -q tests/unit tests/knowledge tests/e2e
+	@$(BIN)/python -m pytest -q tests/unit tests/knowledge tests/e2e tests/scale tests/survival
 
 test-browser: widget browser-deps train  ## shop page, widget, handoff and agent console in headless chromium
 	@echo "==> pytest (real browser: widget, handoff, agent console)"
@@ -120,3 +120,36 @@ lock:  ## regenerate both lock files from the current environments
 clean:  ## remove models, results, caches and the embedded databases (keeps .venv)
 	rm -rf $(MODEL_DIR) results .build .rasa .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+training-report: store  ## staff training: mastery per ★ level and topic, role-play averages, score plot (TRAINEE=id)
+	@$(ABIN)/python -m dianxiaoer.training_report $(if $(TRAINEE),--trainee $(TRAINEE)) --out results/training_report.png
+
+report: install  ## analytics report with charts in results/report/index.html (SINCE=, UNTIL=, CHANNEL=)
+	@$(ABIN)/python -m dianxiaoer.analytics report --out results/report \
+	  $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(CHANNEL),--channel $(CHANNEL))
+
+review-unanswered: install  ## unanswered and low-confidence messages, masked, as NLU YAML for labelling
+	@$(ABIN)/python -m dianxiaoer.analytics review-unanswered --out results/review/unanswered.yml \
+	  $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(CHANNEL),--channel $(CHANNEL))
+
+merge-reviewed: install  ## add entries marked `review: ok` (REVIEW=file) to data/nlu/reviewed.yml
+	@$(ABIN)/python -m dianxiaoer.analytics merge-reviewed $(or $(REVIEW),results/review/unanswered.yml)
+
+bench-report: install  ## time the analytics report over 10,000 generated conversations
+	@$(ABIN)/python scripts/bench_report.py
+
+scale-deps:  ## Debian haproxy, the load balancer of the scaled setup (run-scaled, tests/scale)
+	@{ command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ]; } || { \
+	  echo "==> apt-get install -y haproxy"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy >/dev/null || \
+	  { apt-get update -q >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy >/dev/null; }; }
+
+run-scaled: train widget scale-deps  ## Rasa replicas behind haproxy; tracker+shop store on PostgreSQL, locks on Redis (docs/scaling.md)
+	@scripts/run_scaled.sh
+
+bench-scale: train scale-deps  ## throughput of one Rasa replica vs two behind haproxy (fresh stores, free ports)
+	@$(BIN)/python scripts/bench_scale.py --json results/scale/bench.json
+
+bench: install  ## project vs stock Rasa 3.6: latency, throughput, memory, cold start, long conversations (BENCH_TRAIN=1 retrains both)
+	@$(BIN)/python scripts/bench.py $(BENCH_ARGS)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from dianxiaoer.resilience import store_apology
 from dianxiaoer.text import SCRIPT_LOOKBACK, conversation_script, localize, recent_originals
+
+logger = logging.getLogger(__name__)
+
+#: What "the shop store is unavailable" looks like: any driver error (connection refused,
+#: database gone, locked, disk) and an exhausted connection pool.
+STORE_ERRORS = (DBAPIError, PoolTimeoutError)
 
 
 def user_texts(tracker: Tracker, limit: int = SCRIPT_LOOKBACK) -> list[str]:
@@ -28,6 +40,12 @@ def entity_values(tracker: Tracker, entity: str) -> list[Any]:
     ]
 
 
+def metadata_value(tracker: Tracker, key: str) -> Any:
+    """A value of the latest message's metadata (None when absent or not a mapping)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    return metadata.get(key) if isinstance(metadata, dict) else None
+
+
 def reply_script(tracker: Tracker) -> str:
     """The script (simplified/traditional) to answer this conversation in."""
     return conversation_script(user_texts(tracker))
@@ -37,3 +55,30 @@ def localized_buttons(buttons: list[dict[str, Any]], tracker: Tracker) -> list[d
     """Buttons built by an action bypass the NLG's conversion: convert their titles here."""
     script = reply_script(tracker)
     return [{**b, "title": localize(b["title"], script)} for b in buttons]
+
+
+def survives_store_outage(cls):
+    """Class decorator for actions that use the shop store: an outage gets an apology.
+
+    Without it the action server answers Rasa with a 500, the action's events are lost and
+    the customer hears nothing. With it the customer is told the order system is
+    unreachable (`resilience.store_unavailable` in the policy file); the message stays in
+    the tracker store. A form's validation also empties the slots it was checking, so the
+    form asks for them again instead of going on with unchecked values (an order number
+    that was never verified).
+    """
+    run = cls.run
+
+    @functools.wraps(run)
+    async def guarded(self, dispatcher, tracker: Tracker, domain):
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except STORE_ERRORS:
+            logger.exception("shop store unavailable in %s", self.name())
+            dispatcher.utter_message(text=store_apology(reply_script(tracker)))
+            if isinstance(self, FormValidationAction):
+                return [SlotSet(slot, None) for slot in tracker.slots_to_validate()]
+            return []
+
+    cls.run = guarded
+    return cls

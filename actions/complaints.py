@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
 from actions import orders
-from actions.common import entity_values, user_texts
+from actions.common import entity_values, survives_store_outage, user_texts
 from actions.human import contact_human
 from dianxiaoer import complaints
 from dianxiaoer.orders import format_local
@@ -63,6 +63,9 @@ class ValidateSlotMappings(ValidationAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         if not text or text.startswith("/") or intent.startswith("EXTERNAL_"):
             return {}
+        if tracker.get_slot("training_mode"):
+            # a trainee's quiz answers and role-play replies are not a customer's mood
+            return {}
         assessment = complaints.assess(_latest_text(tracker))
         previous = int(tracker.get_slot("angry_turns") or 0)
         level = get_policy()["complaints.angry_level"]
@@ -72,6 +75,7 @@ class ValidateSlotMappings(ValidationAction):
         }
 
 
+@survives_store_outage
 class ActionHandleComplaint(Action):
     """Answer a complaint with the strategy of its psychology; ticket; escalate if due."""
 
@@ -158,6 +162,7 @@ class ActionHandleComplaint(Action):
         return [SlotSet("pending_action", f"compensate:{order.id}:{ticket}")]
 
 
+@survives_store_outage
 class ActionComplaintStatus(Action):
     """Complaint status (我的投诉处理得怎么样了) for this conversation or verified customer."""
 
@@ -187,6 +192,7 @@ class ActionComplaintStatus(Action):
         return []
 
 
+@survives_store_outage
 class ActionFollowUp(Action):
     """The 回访 reminder: check back on a ticket and ask for a rating."""
 
@@ -210,6 +216,7 @@ class ActionFollowUp(Action):
         return [SlotSet("last_journey", "followup")]
 
 
+@survives_store_outage
 class ActionWinBack(Action):
     """Churn signal (再也不买了 / 取消会员): acknowledge, find the cause, remedy, follow up."""
 

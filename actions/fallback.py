@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders
-from actions.common import localized_buttons, user_texts
+from actions.common import localized_buttons, survives_store_outage, user_texts
 from actions.human import hand_over
 from dianxiaoer.fallback import (
     extra_buttons,
@@ -23,6 +23,7 @@ from dianxiaoer.store import repository
 ACTION_NAME = "action_suggest_intents"
 
 
+@survives_store_outage
 class ActionSuggestIntents(Action):
     """Two-stage fallback action.
 

@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import survives_store_outage
 from dianxiaoer import handoff
 from dianxiaoer.policy import get_policy
 from dianxiaoer.service_hours import humans_on_duty, shanghai_now
@@ -75,6 +76,7 @@ def contact_human(dispatcher: CollectingDispatcher, tracker: Tracker, **kwargs) 
     return hand_over(dispatcher, tracker, **{"reason": "asked", **kwargs})
 
 
+@survives_store_outage
 class ActionRequestHuman(Action):
     """The customer asks for a human: queue position and wait, or a callback off duty."""
 

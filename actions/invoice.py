@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders
+from actions.common import survives_store_outage
 from dianxiaoer import journeys
 from dianxiaoer.policy import get_policy
 from dianxiaoer.store import repository
@@ -39,6 +40,7 @@ class ValidateInvoiceForm(FormValidationAction):
         return {"invoice_title": parsed.title, "invoice_tax_id": parsed.tax_id}
 
 
+@survives_store_outage
 class ActionRequestInvoice(Action):
     """Record the invoice request on the order and open a ticket for the finance staff."""
 

@@ -9,10 +9,10 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_values
+from actions.common import entity_values, metadata_value, survives_store_outage
 from actions.human import hand_over
 from dianxiaoer import journeys
-from dianxiaoer.auth import phone_tail_matches, verify_token
+from dianxiaoer.auth import phone_tail_matches, verify_customer_token
 from dianxiaoer.policy import get_policy
 from dianxiaoer.service_hours import shanghai_now
 from dianxiaoer.store import repository
@@ -28,14 +28,14 @@ def _now() -> datetime:
 
 def token_customer(tracker: Tracker) -> str | None:
     """Customer id from a valid signed token in the message metadata (shop page login)."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    return verify_token(metadata.get("customer_token")) if isinstance(metadata, dict) else None
+    return verify_customer_token(metadata_value(tracker, "customer_token"))
 
 
 def _count(tracker: Tracker, slot: str) -> int:
     return int(tracker.get_slot(slot) or 0)
 
 
+@survives_store_outage
 class ValidateVerifyOrderForm(FormValidationAction):
     """Check the order number and phone tail.
 
@@ -138,6 +138,7 @@ class ValidateVerifyOrderForm(FormValidationAction):
         }
 
 
+@survives_store_outage
 class ActionAnswerOrder(Action):
     """Answer the order question (status, 催件, return, payment) for a verified order."""
 
@@ -239,6 +240,7 @@ def owned_pending(tracker: Tracker, kind: str | None = None) -> list[str] | None
     return offer[1] if offer else None
 
 
+@survives_store_outage
 class ActionConfirmPending(Action):
     """Handle every yes/no.
 
@@ -366,6 +368,7 @@ class ValidateAddressForm(FormValidationAction):
         return {"new_address": text[:120]}
 
 
+@survives_store_outage
 class ActionChangeAddress(Action):
     """Write the new address to the order (still before shipment)."""
 
@@ -392,6 +395,7 @@ class ActionChangeAddress(Action):
         return events
 
 
+@survives_store_outage
 class ActionSubmitReturn(Action):
     """File the return request (RMA) the customer confirmed, with the reason given."""
 

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import metadata_value, survives_store_outage
 from dianxiaoer import presale
 from dianxiaoer.orders import advise_size
 from dianxiaoer.policy import get_policy
@@ -37,6 +38,7 @@ def _named_products(tracker: Tracker, text: str, names: list[str]) -> list[str]:
     return ordered
 
 
+@survives_store_outage
 class ActionAnswerProduct(Action):
     """Price, stock by size, size advice and the reply that fits the buyer's motive."""
 
@@ -55,8 +57,7 @@ class ActionAnswerProduct(Action):
             self._compare(dispatcher, products[named[0]], products[named[1]])
             return [SlotSet("product", named[1])]
         # "这个有货吗" on a product page means that product (the widget's page context)
-        metadata = tracker.latest_message.get("metadata") or {}
-        page = metadata.get("page") if isinstance(metadata, dict) else None
+        page = metadata_value(tracker, "page")
         on_page = page.get("product") if isinstance(page, dict) else None
         name = named[0] if named else on_page if on_page in products else None
         name = name or tracker.get_slot("product")

@@ -9,11 +9,13 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders
+from actions.common import survives_store_outage
 from dianxiaoer.complaints import rating_from_text
 from dianxiaoer.policy import get_policy
 from dianxiaoer.store import repository
 
 
+@survives_store_outage
 class ActionRecordRating(Action):
     """Store the rating of the journey just finished; a low one opens a feedback ticket."""
 
@@ -80,6 +82,7 @@ class ValidateFeedbackForm(FormValidationAction):
         return {"feedback_comment": str(value or "").strip()[:500]}
 
 
+@survives_store_outage
 class ActionRecordFeedback(Action):
     """Attach the comment (if any) to the rating and thank the customer."""
 

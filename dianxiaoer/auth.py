@@ -49,6 +49,28 @@ def verify_token(token: str | None, now: float | None = None) -> str | None:
     return customer_id or None
 
 
+TRAINEE_PREFIX = "trainee:"
+
+
+def mint_trainee_token(trainee_id: str, ttl_seconds: int, now: float | None = None) -> str:
+    """A token for a trainee (training page login); never accepted as a customer token."""
+    return mint_token(TRAINEE_PREFIX + trainee_id, ttl_seconds, now)
+
+
+def verify_trainee_token(token: str | None, now: float | None = None) -> str | None:
+    """The trainee id of a valid, unexpired trainee token, else None."""
+    subject = verify_token(token, now)
+    if subject and subject.startswith(TRAINEE_PREFIX) and len(subject) > len(TRAINEE_PREFIX):
+        return subject[len(TRAINEE_PREFIX) :]
+    return None
+
+
+def verify_customer_token(token: str | None, now: float | None = None) -> str | None:
+    """The customer id of a valid customer token (a trainee token is not one)."""
+    subject = verify_token(token, now)
+    return None if not subject or subject.startswith(TRAINEE_PREFIX) else subject
+
+
 def phone_tail_matches(phone: str, tail: str | None) -> bool:
     """True if `tail` is exactly the last four digits of `phone`."""
     digits = "".join(c for c in phone if c.isdigit())

@@ -16,8 +16,10 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from dianxiaoer.knowledge import Entry
+from dianxiaoer.knowledge import Entry, load_entries
+from dianxiaoer.policy import get_policy
 from dianxiaoer.text import normalize
 
 OPTIONS = 4
@@ -30,9 +32,10 @@ class Question:
     """One quiz question."""
 
     id: str
-    kind: str  # term_to_meaning, meaning_to_term, en_to_zh, zh_to_en, list_recall, true_false
+    # term_to_meaning, meaning_to_term, explain, en_to_zh, zh_to_en, list_recall, true_false
+    kind: str
     prompt: str
-    answer: str  # the correct option's text, the list title, or "对"/"错"
+    answer: str  # the correct option's text, the list title, the key sentence, or "对"/"错"
     options: tuple[str, ...] = ()
     reference: str = ""  # shown after the answer
     items: tuple[str, ...] = ()  # list recall: the items to recall
@@ -156,6 +159,22 @@ def entry_questions(entry: Entry, pool: list[Entry], rng: random.Random) -> list
                 reference,
             )
         )
+    if entry.level == 3:
+        # ★★★ 掌握: the trainee must be able to explain it, not only recognise it
+        questions.append(
+            Question(
+                f"{entry.id}:explain",
+                "explain",
+                f"请用自己的话解释“{entry.title}”。",
+                meaning(entry),
+                (),
+                reference,
+                (),
+                entry.id,
+                entry.topic or "",
+                weight(entry),
+            )
+        )
     for n, lst in enumerate(entry.lists):
         items = tuple(i.name for i in lst.items if i.name)
         if len(items) >= 2:
@@ -268,7 +287,23 @@ def score(question: Question, answer: str) -> float:
         if chosen == question.answer:
             return 1.0
         return 1.0 if overlap(chosen, question.answer) >= 0.8 else 0.0
+    if question.kind == "explain":
+        return explanation_score(text, question.answer)
     return overlap(text, question.reference)
+
+
+#: Share of the key sentence's character pairs an explanation must contain for full marks
+#: (a paraphrase keeps about half of them; an unrelated answer almost none).
+EXPLAIN_FULL_MARKS = 0.5
+
+
+def explanation_score(answer: str, key: str) -> float:
+    """0-1 for a free-text explanation: how much of the key definition it covers."""
+    wanted = {b for b in _bigrams(key.replace("____", " ")) if len(b) == 2}
+    if not wanted:
+        return 0.0
+    covered = len(wanted & _bigrams(answer)) / len(wanted)
+    return round(min(1.0, covered / EXPLAIN_FULL_MARKS), 3)
 
 
 @dataclass
@@ -295,3 +330,152 @@ def pick(questions: list[Question], progress: Progress, now: datetime, rng: rand
     if not candidates:
         return None
     return rng.choices(candidates, weights=[q.weight for q in candidates], k=1)[0]
+
+
+@lru_cache(maxsize=1)
+def bank() -> tuple[Question, ...]:
+    """The question bank of the shipped knowledge files and policy (built once per process)."""
+    return tuple(generate(load_entries(), get_policy()))
+
+
+def question(question_id: str) -> Question | None:
+    """A question of the bank by id (None when the knowledge changed under a running quiz)."""
+    return _by_id().get(question_id)
+
+
+@lru_cache(maxsize=1)
+def _by_id() -> dict[str, Question]:
+    return {q.id: q for q in bank()}
+
+
+#: What a trainee may ask for, by words in the request, and the question kinds it means.
+FOCUS_WORDS = (
+    ("english", ("英文", "英语", "english", "翻译"), ("en_to_zh", "zh_to_en")),
+    ("exam", ("考试", "考题", "试题", "考点", "exam"), None),
+    ("list", ("列举", "背诵", "有哪些", "默写"), ("list_recall",)),
+    ("policy", ("判断", "政策", "规则", "对错"), ("true_false",)),
+    ("term", ("术语", "名词", "概念", "term"), ("term_to_meaning", "meaning_to_term", "explain")),
+)
+
+
+#: How a round is introduced, by focus.
+FOCUS_NAMES = {
+    "english": "英文术语测验",
+    "exam": "考试要点测验",
+    "list": "列举题练习",
+    "policy": "政策判断题",
+    "term": "术语测验",
+    "mixed": "综合测验",
+}
+#: Topic shown for questions whose entry has none, by entry kind (policy facts: no entry).
+DEFAULT_TOPICS = {
+    "exam": "客服管理考点",
+    "glossary": "双语术语",
+    "term": "电商客服",
+    "policy": "店铺政策",
+}
+
+
+def topic_of(q: Question) -> str:
+    """The question's topic, or its kind's default (for mastery per topic)."""
+    kind = q.entry_id.split(".", 1)[0] if q.entry_id else "policy"
+    return q.topic or DEFAULT_TOPICS.get(kind, DEFAULT_TOPICS["term"])
+STAR_NAMES = {1: "★了解", 2: "★★理解", 3: "★★★掌握"}
+
+
+def level_of(q: Question) -> int:
+    """The ★ level a question counts for.
+
+    The seed's level for terms, 理解 (2) for exam points and glossary, 0 for the policy
+    facts (their own mastery bucket).
+    """
+    return 0 if q.kind == "true_false" else q.weight
+
+
+def stars(q: Question) -> str:
+    """The ★ label shown with a question (policy facts are must-know: ★★★)."""
+    return STAR_NAMES.get(level_of(q) or q.weight, STAR_NAMES[2])
+
+
+def answer_text(q: Question) -> str:
+    """The right answer as told after a miss: letter and option, the list, or 对/错."""
+    if q.kind == "list_recall":
+        return "、".join(q.items)
+    if q.options and q.kind != "true_false":
+        # the reply template ends the sentence itself
+        return f"{chr(65 + q.options.index(q.answer))}. {q.answer.rstrip('。；;')}"
+    return q.answer
+
+
+def weak_topics(question_ids: list[str], scores: list[float]) -> list[str]:
+    """Topics of the questions missed in a round, in order, without repeats."""
+    topics: list[str] = []
+    for qid, value in zip(question_ids, scores, strict=False):
+        q = question(qid)
+        if q is not None and not is_correct(value):
+            topic = topic_of(q)
+            if topic not in topics:
+                topics.append(topic)
+    return topics
+
+
+def focus_of(text: str) -> str:
+    """The quiz focus a trainee asked for ("mixed" when the request names none)."""
+    lowered = normalize(text or "").text.lower()
+    for focus, words, _kinds in FOCUS_WORDS:
+        if any(word in lowered for word in words):
+            return focus
+    return "mixed"
+
+
+def _in_focus(q: Question, focus: str) -> bool:
+    if focus == "exam":
+        return q.entry_id.startswith("exam.")
+    for name, _words, kinds in FOCUS_WORDS:
+        if name == focus and kinds:
+            return q.kind in kinds
+    return True
+
+
+def new_round(
+    progress: Progress, now: datetime, focus: str, length: int, seed: int
+) -> list[str]:
+    """Question ids for one round: due misses first, then ★-weighted picks, no repeats."""
+    rng = random.Random(seed)
+    pool = [q for q in bank() if _in_focus(q, focus)] or list(bank())
+    chosen: list[str] = []
+    used_entries: set[str] = set()
+    for _ in range(length * 4):
+        if len(chosen) == length:
+            break
+        # one question per entry and round, so the options of one don't answer another
+        candidates = [q for q in pool if q.id not in chosen and q.entry_id not in used_entries]
+        if not candidates:
+            break
+        picked = pick(candidates, progress, now, rng)
+        if picked is None:
+            # everything is scheduled later: practise the earliest due anyway
+            picked = min(candidates, key=lambda q: progress.due.get(q.id, now))
+        chosen.append(picked.id)
+        if picked.entry_id:
+            used_entries.add(picked.entry_id)
+    return chosen
+
+
+def option_lines(q: Question) -> str:
+    """The options as "A. …" lines (empty for free-text and list questions)."""
+    if q.kind == "true_false" or not q.options:
+        return ""
+    return "\n".join(f"{chr(65 + i)}. {option}" for i, option in enumerate(q.options))
+
+
+def option_payloads(q: Question) -> list[tuple[str, str]]:
+    """(title, payload) per option button: letters for choices, 对/错 for true/false."""
+    if q.kind == "true_false":
+        return [("对", "对"), ("错", "错")]
+    return [(chr(65 + i), chr(65 + i)) for i in range(len(q.options))]
+
+
+def is_correct(value: float) -> bool:
+    """Whether a score counts as right (policy `training.pass_score`)."""
+    return value >= float(get_policy()["training.pass_score"])

@@ -40,7 +40,7 @@ def _sqlalchemy_major() -> int:
 # server's SQLAlchemy 2; the NLU, knowledge and end-to-end tests need Rasa.
 collect_ignore = []
 if _sqlalchemy_major() < 2:
-    collect_ignore += ["store", "actions"]
+    collect_ignore += ["store", "actions", "analytics"]
 if importlib.util.find_spec("rasa") is None:
     collect_ignore += ["unit", "knowledge", "e2e", "browser"]
 

@@ -22,11 +22,12 @@ import yaml
 from sanic import Sanic, response
 from sanic.request import Request
 
-from dianxiaoer import handoff
-from dianxiaoer.auth import mint_token, verify_token
+from dianxiaoer import handoff, roster
+from dianxiaoer.auth import mint_token, verify_customer_token
 from dianxiaoer.policy import get_policy
 from dianxiaoer.settings import PROJECT_ROOT
 from dianxiaoer.store import handoffs, repository
+from webapp.training import register as register_training
 
 STATIC = Path(__file__).parent / "static"
 AGENTS_FILE = PROJECT_ROOT / "config" / "agents.yml"
@@ -51,10 +52,7 @@ def public_rasa_url(request: Request) -> str:
 
 def agents() -> list[dict]:
     """Configured agents with their console tokens (environment, else the demo token)."""
-    return [
-        {**a, "token": os.environ.get(f"AGENT_TOKEN_{a['id'].upper()}", f"demo-{a['id']}")}
-        for a in handoff.load_agents(str(AGENTS_FILE))["agents"]
-    ]
+    return roster.agents(AGENTS_FILE)
 
 
 def agent_for(request: Request) -> dict | None:
@@ -152,6 +150,7 @@ def create_app() -> Sanic:
         return await response.file(STATIC / "console.html")
 
     app.static("/static", str(STATIC))
+    register_training(app)  # /training and /api/training/* (webapp/training.py)
 
     @app.get("/widget.js")
     async def widget(request: Request):
@@ -198,7 +197,7 @@ def create_app() -> Sanic:
     @app.get("/api/orders")
     async def my_orders(request: Request):
         auth = request.headers.get("authorization", "")
-        customer = verify_token(auth.removeprefix("Bearer ").strip())
+        customer = verify_customer_token(auth.removeprefix("Bearer ").strip())
         if not customer:
             return response.json({"error": "login required"}, status=401)
         return response.json(
@@ -370,6 +369,9 @@ def create_app() -> Sanic:
             {k: [t.replace("{agent}", agent["name"]) for t in v] for k, v in data.items()}
         )
 
+    from webapp.analytics import register as register_analytics  # /analytics, /api/analytics/*
+
+    register_analytics(app)
     return app
 
 

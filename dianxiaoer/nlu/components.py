@@ -220,6 +220,8 @@ class InputGuard(_Untrained):
                 self._set(message, INFORM_INTENT)
             elif text.startswith("/"):
                 continue  # a button payload says what it is
+            elif is_training_request(message.get(INTENT) or {}):
+                continue  # "模拟一个要给差评的顾客" asks for practice, it is no threat
             elif is_heated_complaint(info.get("original") or text):
                 intent = {"name": COMPLAINT_INTENT, "confidence": 1.0}
                 ranking = message.get(INTENT_RANKING_KEY) or []
@@ -239,6 +241,13 @@ class InputGuard(_Untrained):
 
 
 COMPLAINT_INTENT = "file_complaint"
+#: Staff training requests mention complaints and threats without making them.
+TRAINING_INTENTS = frozenset({"start_training", "start_quiz", "start_roleplay", "stop_training"})
+
+
+def is_training_request(intent: dict[str, Any]) -> bool:
+    """A confident training intent (a furious customer is never one by a small margin)."""
+    return intent.get("name") in TRAINING_INTENTS and (intent.get("confidence") or 0) >= 0.7
 
 
 def is_heated_complaint(text: str) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     Numeric,
@@ -285,3 +286,50 @@ class Handoff(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     first_reply_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class QuizAttempt(Base):
+    """One answer of a trainee (staff training mode) to a quiz question, scored 0-1.
+
+    `level` is the question's ★ level (1-3); `correct` is the score against the policy's
+    `training.pass_score` at the time of the answer.
+    """
+
+    __tablename__ = "quiz_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trainee_id: Mapped[str] = mapped_column(String(64), index=True)
+    question_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(24))
+    topic: Mapped[str] = mapped_column(String(32), default="")
+    level: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class QuizBox(Base):
+    """A trainee's Leitner box and due time for one question."""
+
+    __tablename__ = "quiz_boxes"
+    __table_args__ = (UniqueConstraint("trainee_id", "question_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trainee_id: Mapped[str] = mapped_column(String(64), index=True)
+    question_id: Mapped[str] = mapped_column(String(128))
+    box: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RoleplayAttempt(Base):
+    """A role-play session against a simulated customer, with its scorecard."""
+
+    __tablename__ = "roleplay_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trainee_id: Mapped[str] = mapped_column(String(64), index=True)
+    scenario_id: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(24))
+    total: Mapped[int] = mapped_column(Integer)
+    dimensions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    turns: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]

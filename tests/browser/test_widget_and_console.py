@@ -11,19 +11,6 @@ from tests.conftest import RESULTS
 
 pytestmark = pytest.mark.browser
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Debian chromium (no browser download)."""
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
 def bot_texts(page) -> list[str]:
     return page.locator("#dxe-log .dxe-bot").all_inner_texts()
 

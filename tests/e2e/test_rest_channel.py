@@ -184,3 +184,16 @@ def test_list_answer_is_complete_and_numbered(servers):
 def test_suggestion_button_answers_the_chosen_entry(servers):
     reply = servers.send(sender(), '/ask_term{"knowledge_id": "exam.68"}')[0]["text"]
     assert reply == knowledge_reply("exam.68")
+
+
+def test_a_term_the_knowledge_base_lacks_gets_suggestions_and_no_apology(servers):
+    # found by profiling: the suggestions used to be followed by the core fallback's apology
+    suggested = 0
+    for question in ("什么是DSR", "DSR是什么意思", "请问术语DSR指的是什么"):
+        who = sender()
+        texts = [r.get("text", "") for r in servers.send(who, question)]
+        assert texts and not any("没能处理这个问题" in t for t in texts), texts
+        suggested += any(t in variants("utter_fallback_suggest") for t in texts)
+        # the conversation goes on normally
+        assert servers.send(who, "你好")[0]["text"] in variants("utter_greet")
+    assert suggested >= 1

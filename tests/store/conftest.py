@@ -3,7 +3,6 @@ on the local PostgreSQL (127.0.0.1:5432, trust auth)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime
 
@@ -12,21 +11,9 @@ import pytest
 from dianxiaoer.service_hours import SHANGHAI
 from dianxiaoer.store.db import get_engine, session_scope, upgrade
 from dianxiaoer.store.demo import load_demo_data
+from tests.postgres import PG_ADMIN_URL, postgres_available
 
-PG_ADMIN_URL = os.environ.get(
-    "TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-)
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=SHANGHAI)
-
-
-def _postgres_available() -> bool:
-    try:
-        import psycopg2
-
-        psycopg2.connect(PG_ADMIN_URL.replace("+psycopg2", ""), connect_timeout=2).close()
-        return True
-    except Exception:
-        return False
 
 
 BACKENDS = [
@@ -34,7 +21,7 @@ BACKENDS = [
     pytest.param(
         "postgresql",
         marks=pytest.mark.skipif(
-            not _postgres_available(), reason="PostgreSQL at 127.0.0.1:5432 not reachable"
+            not postgres_available(), reason="PostgreSQL at 127.0.0.1:5432 not reachable"
         ),
     ),
 ]

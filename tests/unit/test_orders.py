@@ -119,3 +119,15 @@ def test_local_time_format():
     from datetime import timezone
 
     assert format_local(datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)) == "2026-11-28 00:00"
+
+
+def test_trainee_and_customer_tokens_are_not_interchangeable():
+    from dianxiaoer.auth import mint_trainee_token, verify_customer_token, verify_trainee_token
+
+    trainee = mint_trainee_token("xiaoli", 60, now=1000)
+    customer = mint_token("C1001", 60, now=1000)
+    assert verify_trainee_token(trainee, now=1030) == "xiaoli"
+    assert verify_customer_token(trainee, now=1030) is None
+    assert verify_trainee_token(customer, now=1030) is None
+    assert verify_customer_token(customer, now=1030) == "C1001"
+    assert verify_trainee_token(trainee, now=1061) is None

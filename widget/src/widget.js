@@ -3,7 +3,8 @@
 //           data-title="店小二" data-color="#ff5000"></script>
 // Optional globals set by the page before the tag: window.DXE_CONTEXT (page context sent
 // in every message's metadata, e.g. {product: "连衣裙"}) and window.DXE_CUSTOMER_TOKEN
-// (the shop login's signed customer token). Everything the bot or an agent sends is
+// (the shop login's signed customer token); on the training page window.DXE_TRAINEE_TOKEN
+// (the trainee login's token). Everything the bot or an agent sends is
 // rendered as text: no innerHTML anywhere.
 import { io } from "socket.io-client";
 
@@ -125,7 +126,19 @@ function add(msg) {
   updateBadge();
 }
 
-const socket = io(cfg.server, { path: "/socket.io", transports: ["websocket", "polling"] });
+// The conversation id is chosen here (as Rasa would: 32 hex digits) and also sent in the
+// connection URL, so a load balancer in front of several Rasa replicas can keep every
+// request of this conversation on one replica (docs/scaling.md).
+function newSessionId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
+  return Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+}
+if (!state.sessionId) state.sessionId = newSessionId();
+const socket = io(cfg.server, {
+  path: "/socket.io",
+  transports: ["websocket", "polling"],
+  query: { session_id: state.sessionId },
+});
 socket.on("connect", () => socket.emit("session_request", { session_id: state.sessionId || null }));
 socket.on("session_confirm", (id) => {
   const sessionId = typeof id === "object" && id ? id.session_id : id;
@@ -147,6 +160,7 @@ function metadata() {
   return {
     page: window.DXE_CONTEXT || {},
     customer_token: window.DXE_CUSTOMER_TOKEN || null,
+    trainee_token: window.DXE_TRAINEE_TOKEN || null,
   };
 }
 

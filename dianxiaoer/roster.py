@@ -1,0 +1,84 @@
+"""Who may log in: agents (config/agents.yml) and trainees (config/trainees.yml).
+
+Everyone's login token comes from the environment variable `<PREFIX><ID upper-case>`
+(AGENT_TOKEN_WANGFANG, TRAINEE_TOKEN_XIAOLI); without it the demo token "demo-<id>" works,
+so the demo runs out of the box — real deployments set their own tokens.
+Trainers are agents with `trainer: true`: they see every trainee's progress.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from dianxiaoer.settings import PROJECT_ROOT
+
+AGENTS_FILE = PROJECT_ROOT / "config" / "agents.yml"
+TRAINEES_FILE = PROJECT_ROOT / "config" / "trainees.yml"
+AGENT_TOKEN_PREFIX = "AGENT_TOKEN_"
+TRAINEE_TOKEN_PREFIX = "TRAINEE_TOKEN_"
+#: Roster ids are plain: they end up in signed tokens ("id.expiry.signature").
+ID_PATTERN = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+def with_tokens(people: list[dict], env_prefix: str) -> list[dict]:
+    """Each person with their login token: `<env_prefix><ID>` if set, else "demo-<id>"."""
+    return [
+        {**p, "token": os.environ.get(f"{env_prefix}{p['id'].upper()}", f"demo-{p['id']}")}
+        for p in people
+    ]
+
+
+def find_by_token(people: list[dict], token: str | None) -> dict | None:
+    """The person whose token this is (compared in constant time), else None."""
+    if not token:
+        return None
+    return next(
+        (p for p in people if hmac.compare_digest(str(p["token"]).encode(), token.encode())),
+        None,
+    )
+
+
+def agents(path: str | Path | None = None) -> list[dict]:
+    """Configured agents with their console tokens."""
+    from dianxiaoer.handoff import load_agents
+
+    return with_tokens(load_agents(str(path or AGENTS_FILE))["agents"], AGENT_TOKEN_PREFIX)
+
+
+def trainers(path: str | Path | None = None) -> list[dict]:
+    """Agents with `trainer: true`."""
+    return [a for a in agents(path) if a.get("trainer") is True]
+
+
+def trainees(path: str | Path | None = None) -> list[dict]:
+    """The trainee roster (id, name) with login tokens; ValueError on a malformed entry."""
+    file = Path(path or TRAINEES_FILE)
+    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    people = data.get("trainees") or []
+    for person in people:
+        if not ID_PATTERN.match(str(person.get("id", ""))) or not person.get("name"):
+            raise ValueError(f"{file}: trainee needs an id [a-z0-9_-] and a name: {person!r}")
+    return with_tokens(people, TRAINEE_TOKEN_PREFIX)
+
+
+def trainee_login(who: str, token: str, path: str | Path | None = None) -> dict | None:
+    """The roster trainee named or identified by `who` whose token is `token`, else None."""
+    who = (who or "").strip()
+    person = next(
+        (p for p in trainees(path) if who and who in (p["id"], p["name"])),
+        None,
+    )
+    return person if person and find_by_token([person], token) else None
+
+
+def trainee_names(path: str | Path | None = None) -> dict[str, str]:
+    """Roster id -> display name (chat trainees without a login have none)."""
+    try:
+        return {p["id"]: p["name"] for p in trainees(path)}
+    except FileNotFoundError:
+        return {}

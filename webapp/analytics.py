@@ -1,0 +1,115 @@
+"""The analytics page (/analytics) and its API, registered on the web app.
+
+The figures and charts are `dianxiaoer.analytics`'s — the same functions as
+`make report` — so the page and the report agree for the same filters. Agents log in
+with their console token (`X-Agent-Token`, as on /console); without one the API answers
+401 and the page shows only its login form. Metrics are computed in a worker thread and
+kept for `ANALYTICS_CACHE_SECONDS` [60] per filter, so the page's charts reuse one pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+
+from sanic import Sanic, response
+from sanic.request import Request
+
+from dianxiaoer.analytics.sources import Filters, parse_day
+
+STATIC = Path(__file__).parent / "static"
+
+_cache: dict[tuple, tuple[float, dict, dict[str, bytes]]] = {}
+_cache_lock = threading.Lock()
+
+
+def _ttl() -> float:
+    return float(os.environ.get("ANALYTICS_CACHE_SECONDS", "60"))
+
+
+def filters_of(request: Request) -> Filters:
+    """since/until (YYYY-MM-DD) and channel from the query string (ValueError if malformed)."""
+    return Filters(
+        parse_day(request.args.get("since")),
+        parse_day(request.args.get("until")),
+        (request.args.get("channel") or "").strip()[:64] or None,
+    )
+
+
+def metrics_for(filters: Filters) -> tuple[dict, dict[str, bytes]]:
+    """(metrics, rendered charts so far) for `filters`, computed at most once per TTL."""
+    from dianxiaoer.analytics.metrics import compute_metrics
+    from dianxiaoer.analytics.sources import tracker_url
+    from dianxiaoer.store.db import database_url
+
+    key = (filters, tracker_url(), database_url())
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit and now - hit[0] < _ttl():
+            return hit[1], hit[2]
+    metrics = compute_metrics(filters)
+    with _cache_lock:
+        for stale in [k for k, v in _cache.items() if now - v[0] >= _ttl()]:
+            del _cache[stale]
+        _cache[key] = (now, metrics, {})
+    return metrics, _cache[key][2]
+
+
+def chart_for(filters: Filters, name: str) -> bytes:
+    """One chart PNG of the (cached) metrics for `filters`."""
+    from dianxiaoer.analytics.charts import render_chart
+
+    metrics, charts = metrics_for(filters)
+    if name not in charts:
+        charts[name] = render_chart(name, metrics)
+    return charts[name]
+
+
+def register(app: Sanic) -> None:
+    """Add /analytics and /api/analytics/{metrics,charts/<name>} to `app`."""
+    from webapp.app import agent_for
+
+    def agent_only(handler):
+        async def wrapper(request: Request, *args, **kwargs):
+            if agent_for(request) is None:
+                return response.json({"error": "agent token required"}, status=401)
+            try:
+                filters = filters_of(request)
+            except ValueError:
+                return response.json({"error": "dates are YYYY-MM-DD"}, status=400)
+            return await handler(request, filters, *args, **kwargs)
+
+        wrapper.__name__ = handler.__name__
+        return wrapper
+
+    @app.get("/analytics")
+    async def analytics_page(request: Request):
+        return await response.file(STATIC / "analytics.html")
+
+    @app.get("/api/analytics/metrics")
+    @agent_only
+    async def analytics_metrics(request: Request, filters: Filters):
+        metrics, _ = await asyncio.to_thread(metrics_for, filters)
+        return response.json(metrics, ensure_ascii=False)
+
+    @app.get("/api/analytics/charts")
+    @agent_only
+    async def analytics_chart_names(request: Request, filters: Filters):
+        from dianxiaoer.analytics.charts import CHARTS
+
+        return response.json(list(CHARTS))
+
+    @app.get("/api/analytics/charts/<name:str>")
+    @agent_only
+    async def analytics_chart(request: Request, filters: Filters, name: str):
+        from dianxiaoer.analytics.charts import CHARTS
+
+        name = name.removesuffix(".png")
+        if name not in CHARTS:
+            return response.json({"error": "no such chart"}, status=404)
+        png = await asyncio.to_thread(chart_for, filters, name)
+        return response.raw(png, content_type="image/png", headers={"Cache-Control": "no-store"})
