@@ -24,11 +24,29 @@ under load (`scripts/bench.py --profile`, docs/performance.md):
   tests/unit/test_runtime.py compares both loads).
 - Loading a tracker looks up each stored event's class by walking all subclasses of
   `Event` for every event (`Event.resolve_by_type`); the class per type name is cached.
+- Every policy, on every prediction, builds the dialogue states of the whole session
+  (`DialogueStateTracker.past_states`: replay every event into a new tracker, one state per
+  action) and then keeps the last few (`max_history`; rules look back a few turns): on a
+  conversation 400 turns long that was 30 % of a turn. For long sessions the replay here
+  starts from a checkpoint, a copy of the replayed tracker some events back that is kept
+  per conversation while the events before it stay the same, and the states from there
+  on are returned: the last `STATE_TAIL` or more applied events' worth, the same states as
+  the end of Rasa's list (tests/unit/test_runtime.py compares them, and the policies'
+  predictions, at every step of long conversations).
+- Every call of a custom action sends the whole session's events to the action server
+  (30 % of a long turn went into building and encoding that JSON). The actions read the
+  slots (sent in full) and look back at most `SCRIPT_LOOKBACK` user messages, so the
+  events of the last `ACTION_EVENT_TURNS` user turns are sent.
 """
 
 from __future__ import annotations
 
+import copy as copy_module
+import itertools
 import logging
+import operator
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -46,6 +64,8 @@ def install() -> None:
     _fast_tracker_copy()
     _cache_event_types()
     _load_models_without_training_step()
+    _checkpointed_past_states()
+    _bounded_action_payload()
     logger.info("dianxiaoer runtime speed-ups installed")
 
 
@@ -203,4 +223,242 @@ def load_for_inference(cls, model_file_name, predict_data_example, *args, **kwar
     return model
 
 
-__all__ = ["fast_copy", "install", "load_for_inference"]
+# ------------------------------------------------------------------ dialogue states
+
+# a session longer than twice this many events gets its states from a checkpoint at least
+# this many applied events back (rules and max_history look back far less)
+STATE_TAIL = 120
+_CHECKPOINTS_KEPT = 2000
+_checkpoints: OrderedDict = OrderedDict()
+_applied: OrderedDict = OrderedDict()
+
+
+def _checkpointed_past_states() -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.past_states
+
+    def past_states(
+        self, domain, omit_unset_slots=False, ignore_rule_only_turns=False, rule_only_data=None
+    ):
+        # training trackers (subclasses), trackers with a bounded event history and
+        # short sessions take Rasa's path
+        if (
+            type(self) is not DialogueStateTracker
+            or self._max_event_history
+            or type(self.slots) is not dict
+            or len(self.events) <= 2 * STATE_TAIL
+        ):
+            return original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        return checkpointed_states(
+            self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data
+        )
+
+    DialogueStateTracker.past_states = past_states
+
+
+@dataclass
+class _Checkpoint:
+    prefix: list  # the applied events replayed into `tracker`
+    tracker: Any
+    domain: Any
+    rule_only_data: Any
+    last_ml_action: Any
+    turn_was_hidden: bool
+    previous_state: Any  # the last state before the checkpoint (None: none yet)
+
+
+def _remember(cache: OrderedDict, key, value) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > _CHECKPOINTS_KEPT:
+        cache.popitem(last=False)
+
+
+def applied_events(tracker) -> list:
+    """Rasa's `tracker.applied_events()`, continued from the last call for this sender.
+
+    `applied_events` is a left fold over the events, except that the names of all loops in
+    the session decide how a loop's executions fold; when the events so far are the ones
+    of the last call (same objects) and no new loop name came, the fold goes on from there.
+    """
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+
+    events = list(tracker.events)
+    cached = _applied.get(tracker.sender_id)
+    start, applied, loops = 0, None, None
+    if cached is not None:
+        seen, loops_seen, applied_seen = cached
+        if len(events) >= len(seen) and all(map(operator.is_, seen, events)):
+            new_loops = {
+                e.name for e in events[len(seen) :] if isinstance(e, ActiveLoop) and e.name
+            }
+            if new_loops <= loops_seen:
+                start, applied, loops = len(seen), list(applied_seen), loops_seen
+    if applied is None:
+        applied = []
+        loops = {e.name for e in events if isinstance(e, ActiveLoop) and e.name}
+    for event in events[start:]:
+        # Rasa's fold (rasa/shared/core/trackers.py, applied_events), step by step
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied = []
+        elif isinstance(event, ActionReverted):
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            tracker._undo_till_previous(UserUttered, applied)
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif (
+            isinstance(event, ActionExecuted)
+            and event.action_name in loops
+            and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)
+        ):
+            tracker._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+    _remember(_applied, tracker.sender_id, (events, loops, list(applied)))
+    return applied
+
+
+def checkpointed_states(tracker, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data):
+    """The last states of Rasa's `domain.states_for_tracker_history(tracker, ...)`.
+
+    The replay starts at this conversation's checkpoint when the applied events before it
+    are unchanged (else at the start, returning all states), and moves the checkpoint to
+    `STATE_TAIL` applied events before the end once it is twice that far behind. At least
+    the states of the last `STATE_TAIL` applied events are returned.
+    """
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+    from rasa.shared.core.events import ActionExecuted
+
+    applied = applied_events(tracker)
+    key = (tracker.sender_id, bool(omit_unset_slots), bool(ignore_rule_only_turns))
+    point = _checkpoints.get(key)
+    if (
+        point is not None
+        and point.domain is domain
+        and (point.rule_only_data is rule_only_data or point.rule_only_data == rule_only_data)
+        and len(applied) >= len(point.prefix)
+        and all(map(operator.is_, point.prefix, applied))
+    ):
+        start = len(point.prefix)
+        replay = fast_copy(point.tracker)
+        last_ml_action, turn_was_hidden = point.last_ml_action, point.turn_was_hidden
+        previous = point.previous_state
+    else:
+        start, replay = 0, tracker.init_copy()
+        last_ml_action, turn_was_hidden, previous = None, False, None
+    move_to = len(applied) - STATE_TAIL if len(applied) - start >= 2 * STATE_TAIL else -1
+    states: list = []
+
+    def add_state(hide_rule_turn: bool) -> None:
+        # Rasa's loop body (rasa/shared/core/domain.py, states_for_tracker_history)
+        nonlocal last_ml_action, turn_was_hidden
+        if ignore_rule_only_turns:
+            if not turn_was_hidden:
+                last_ml_action = domain._get_prev_action_sub_state(replay)
+            if not replay.followup_action and not (
+                replay.latest_action_name == replay.active_loop_name
+            ):
+                turn_was_hidden = hide_rule_turn
+            if turn_was_hidden:
+                return
+        state = domain.get_active_state(replay, omit_unset_slots=omit_unset_slots)
+        if ignore_rule_only_turns:
+            domain._remove_rule_only_features(state, rule_only_data)
+            before = states[-1] if states else previous
+            if before is not None:
+                domain._substitute_rule_only_user_input(state, before)
+            if last_ml_action:
+                state[PREVIOUS_ACTION] = last_ml_action
+        states.append(domain._clean_state(state))
+
+    for index in range(start, len(applied)):
+        if index == move_to:
+            _remember(
+                _checkpoints,
+                key,
+                _Checkpoint(
+                    prefix=applied[:index],
+                    tracker=fast_copy(replay),
+                    domain=domain,
+                    rule_only_data=rule_only_data,
+                    last_ml_action=last_ml_action,
+                    turn_was_hidden=turn_was_hidden,
+                    # callers may change the states they get; the checkpoint keeps its own
+                    previous_state=copy_module.deepcopy(states[-1] if states else previous),
+                ),
+            )
+        event = applied[index]
+        if isinstance(event, ActionExecuted):
+            add_state(event.hide_rule_turn)
+        replay.update(event)
+    add_state(False)
+    return states
+
+
+# ------------------------------------------------------------- action server payload
+
+# user turns whose events are sent to the action server (the actions look back at most
+# dianxiaoer.text.SCRIPT_LOOKBACK = 20 user messages; everything else is in the slots)
+ACTION_EVENT_TURNS = 30
+
+
+def _bounded_action_payload() -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    original = RemoteAction._action_call_format
+
+    def _action_call_format(self, tracker, domain):
+        start = recent_events_start(tracker.events, ACTION_EVENT_TURNS)
+        if start == 0:
+            return original(self, tracker, domain)
+        return action_call_format(self, tracker, domain, start)
+
+    RemoteAction._action_call_format = _action_call_format
+
+
+def action_call_format(action, tracker, domain, start: int) -> dict[str, Any]:
+    """Rasa 3.6's `RemoteAction._action_call_format` with the events from `start` on."""
+    import rasa
+    from rasa.shared.core.trackers import EventVerbosity
+
+    # everything but the events, as Rasa sends it; then the recent events only
+    tracker_state = tracker.current_state(EventVerbosity.NONE)
+    tracker_state["events"] = [e.as_dict() for e in itertools.islice(tracker.events, start, None)]
+    result = {
+        "next_action": action._name,
+        "sender_id": tracker.sender_id,
+        "tracker": tracker_state,
+        "version": rasa.__version__,
+    }
+    if not action._is_selective_domain_enabled() or (
+        domain.does_custom_action_explicitly_need_domain(action.name())
+    ):
+        result["domain"] = domain.as_dict()
+    return result
+
+
+def recent_events_start(events, user_turns: int) -> int:
+    """Index of the first event of the last `user_turns` user messages (0: all of them)."""
+    from rasa.shared.core.events import UserUttered
+
+    seen = 0
+    for offset, event in enumerate(reversed(events)):
+        if isinstance(event, UserUttered):
+            seen += 1
+            if seen == user_turns:
+                # from the action_listen before that message, as a turn starts
+                index = len(events) - 1 - offset
+                return max(0, index - 1)
+    return 0
+
+
+__all__ = ["applied_events", "checkpointed_states", "fast_copy", "install", "load_for_inference"]

@@ -178,3 +178,113 @@ def test_fast_copy_equals_rasas_replayed_copy_at_every_step():
         assert len(tracker.events) == len(fast.events) - 1
     # and the installed method is the fast one
     assert tracker.copy().events == tracker.events
+
+
+# ------------------------------------------------ long sessions: states and action payload
+
+
+def long_tracker(sender: str, repeats: int = 5):
+    """One session of `repeats` times the conversation above (forms, rewinds, a pause)."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        AllSlotsReset,
+        Restarted,
+        SessionStarted,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from dianxiaoer.settings import PROJECT_ROOT
+
+    def starts_over(event) -> bool:
+        return isinstance(event, (SessionStarted, Restarted, AllSlotsReset)) or (
+            isinstance(event, ActionExecuted) and event.action_name == "action_session_start"
+        )
+
+    domain = Domain.load(PROJECT_ROOT / "domain.yml")
+    tracker = DialogueStateTracker(sender, domain.slots)
+    one = conversation_events()
+    events = one[:3] + [e for _ in range(repeats) for e in one[3:] if not starts_over(e)]
+    return domain, tracker, events
+
+
+RULE_ONLY = {"slots": ["requested_slot", "quiz_state"], "active_loops": ["verify_order_form"]}
+
+
+def test_checkpointed_states_are_the_end_of_rasas_states_at_every_step():
+    import copy
+
+    domain, tracker, events = long_tracker("long-states")
+    checked = 0
+    for step, event in enumerate(events):
+        tracker.update(copy.copy(event), domain)
+        assert runtime.applied_events(tracker) == tracker.applied_events()
+        if len(tracker.events) <= 2 * runtime.STATE_TAIL or step % 3:
+            continue
+        for flags in ({}, {"ignore_rule_only_turns": True, "rule_only_data": RULE_ONLY}):
+            fast = tracker.past_states(domain, **flags)
+            full = domain.states_for_tracker_history(tracker, **flags)  # Rasa's own
+            assert len(fast) >= min(len(full), 10)
+            assert fast == full[-len(fast) :], (step, event, flags)
+            checked += 1
+    assert checked > 100
+    # the checkpoint moved along: replays stay short however long the session gets
+    assert len(tracker.past_states(domain)) < len(domain.states_for_tracker_history(tracker))
+
+
+def test_policies_predict_the_same_with_checkpointed_states(trained_model, monkeypatch):
+    import asyncio
+    import copy
+
+    from rasa.core.agent import Agent
+
+    agent = asyncio.run(_load(Agent, trained_model))
+    domain, tracker, events = long_tracker("long-predictions", repeats=7)
+    domain = agent.domain
+    compared = 0
+    for step, event in enumerate(events):
+        tracker.update(copy.copy(event), domain)
+        if len(tracker.events) <= 2 * runtime.STATE_TAIL or step % 9:
+            continue
+        # on copies: a prediction consumes a pending followup action
+        fast = agent.processor._predict_next_with_tracker(tracker.copy())
+        with monkeypatch.context() as m:
+            m.setattr(runtime, "STATE_TAIL", 10**9)  # Rasa's path: all states
+            slow = agent.processor._predict_next_with_tracker(tracker.copy())
+        assert (fast.policy_name, fast.max_confidence_index) == (
+            slow.policy_name,
+            slow.max_confidence_index,
+        ), step
+        assert fast.probabilities == pytest.approx(slow.probabilities, abs=1e-5)
+        compared += 1
+    assert compared > 20
+    assert any(key[0] == "long-predictions" for key in runtime._checkpoints)  # the fast path ran
+
+
+async def _load(agent_class, model):
+    return agent_class.load(str(model))
+
+
+def test_action_server_gets_the_recent_turns_and_everything_else():
+    import copy
+
+    from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import EndpointConfig
+
+    domain, tracker, events = long_tracker("long-payload", repeats=3)
+    for event in events:
+        tracker.update(copy.copy(event), domain)
+    action = RemoteAction("action_answer_knowledge", EndpointConfig("http://127.0.0.1:1"))
+    sent = action._action_call_format(tracker, domain)
+    start = runtime.recent_events_start(tracker.events, runtime.ACTION_EVENT_TURNS)
+    assert start > 0
+    users = [e for e in sent["tracker"]["events"] if e["event"] == "user"]
+    assert len(users) == runtime.ACTION_EVENT_TURNS
+    assert sent["tracker"]["events"][0]["event"] == "action"  # a turn starts with the listen
+    # all the rest is what Rasa sends
+    rasa = runtime.action_call_format(action, tracker, domain, 0)
+    rasa_events = rasa["tracker"].pop("events")
+    assert rasa_events[start:] == sent["tracker"].pop("events")
+    assert sent == rasa
+    # a short conversation is sent whole
+    assert runtime.recent_events_start(list(tracker.events)[:40], runtime.ACTION_EVENT_TURNS) == 0
