@@ -45,3 +45,15 @@ def cjk_font() -> str | None:
             except (OSError, RuntimeError, ValueError):
                 continue
     return None
+
+
+def cjk_rc(family: str | None) -> dict:
+    """Matplotlib settings that draw labels in `family` (a cjk_font(); empty for None)."""
+    if not family:
+        return {}
+    return {
+        "font.family": "sans-serif",
+        "font.sans-serif": [family, "DejaVu Sans"],
+        # CJK fonts often lack U+2212: plain hyphens for negative tick labels
+        "axes.unicode_minus": False,
+    }

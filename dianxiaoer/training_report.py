@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dianxiaoer import roleplay
-from dianxiaoer.fonts import cjk_font
+from dianxiaoer.fonts import cjk_font, cjk_rc
 from dianxiaoer.service_hours import SHANGHAI
 from dianxiaoer.settings import PROJECT_ROOT
 from dianxiaoer.store import training
@@ -148,16 +148,10 @@ def _setup() -> bool:
     import matplotlib
 
     with _setup_lock:
-        family = cjk_font()
-        if family and matplotlib.rcParams["font.sans-serif"][0] != family:
-            matplotlib.rcParams["font.sans-serif"] = [
-                family,
-                *matplotlib.rcParams["font.sans-serif"],
-            ]
-            matplotlib.rcParams["font.family"] = "sans-serif"
-            # CJK fonts often lack U+2212: plain hyphens for negative tick labels
-            matplotlib.rcParams["axes.unicode_minus"] = False
-        return family is not None
+        rc = cjk_rc(cjk_font())
+        if rc and matplotlib.rcParams["font.sans-serif"] != rc["font.sans-serif"]:
+            matplotlib.rcParams.update(rc)
+        return bool(rc)
 
 
 def _local(time: datetime) -> datetime:

@@ -14,7 +14,7 @@ import threading
 import warnings
 from collections.abc import Callable
 
-from dianxiaoer.fonts import cjk_font
+from dianxiaoer.fonts import cjk_font, cjk_rc
 
 COLORS = ("#ff5000", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#7f7f7f")
 
@@ -63,17 +63,8 @@ _lock = threading.Lock()
 
 
 def _rc() -> dict:
-    family = cjk_font()
-    rc = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
-    if family:
-        rc.update(
-            {
-                "font.family": "sans-serif",
-                "font.sans-serif": [family, "DejaVu Sans"],
-                "axes.unicode_minus": False,
-            }
-        )
-    return rc
+    base = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+    return {**base, **cjk_rc(cjk_font())}
 
 
 def _title(zh: str, en: str) -> str:
