@@ -171,3 +171,12 @@ async def test_cache_off(domain, db):
 @sync
 async def test_unknown_sender(domain, db):
     assert await store(domain, db).retrieve("nobody") is None
+
+
+def test_embedded_store_writes_ahead(domain, db):
+    import sqlite3
+
+    cached_store = store(domain, db)
+    asyncio.run(cached_store.save(session_start("f", domain)))
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
