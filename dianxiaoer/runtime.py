@@ -227,7 +227,7 @@ def load_for_inference(cls, model_file_name, predict_data_example, *args, **kwar
 
 # a session longer than twice this many events gets its states from a checkpoint at least
 # this many applied events back (rules and max_history look back far less)
-STATE_TAIL = 120
+STATE_TAIL = 60
 _CHECKPOINTS_KEPT = 2000
 _checkpoints: OrderedDict = OrderedDict()
 _applied: OrderedDict = OrderedDict()
@@ -408,7 +408,7 @@ def checkpointed_states(tracker, domain, omit_unset_slots, ignore_rule_only_turn
 
 # user turns whose events are sent to the action server (the actions look back at most
 # dianxiaoer.text.SCRIPT_LOOKBACK = 20 user messages; everything else is in the slots)
-ACTION_EVENT_TURNS = 30
+ACTION_EVENT_TURNS = 20
 
 
 def _bounded_action_payload() -> None:

@@ -15,8 +15,9 @@ process) changes that id and the tracker is loaded from the database as before, 
 Rasa replicas on one PostgreSQL stay correct. A save that starts a new session, or a tracker
 that did not come from the cache, is not cached; the next load takes Rasa's path.
 
-Why WAL for the embedded SQLite store: in its default rollback-journal mode SQLite syncs the
-disk several times per commit, 5 ms per turn on this machine, more than a tenth of a turn.
+Why WAL and one open connection for the embedded SQLite store: in its default
+rollback-journal mode SQLite syncs the disk several times per commit, 5 ms per turn on this
+machine, more than a tenth of a turn.
 In write-ahead-log mode with `synchronous=NORMAL` a commit is an append; a committed turn
 survives a crash of Rasa (the log is replayed at the next open) and readers (the analytics,
 `make report`) do not block the writer. Only an operating-system crash or power loss can
@@ -70,10 +71,25 @@ class ProjectSQLTrackerStore(SQLTrackerStore):
         # sender id -> (id of its newest stored event, tracker as stored)
         self._cache: OrderedDict[str, tuple[int, DialogueStateTracker]] = OrderedDict()
         if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_wal)
+            self._keep_sqlite_connection_open()
         self._known_new: tuple[DialogueStateTracker, int] | None = None
         self.cache_hits = 0
         self.cache_misses = 0
+
+    def _keep_sqlite_connection_open(self) -> None:
+        # SQLAlchemy 1.4 opens a new connection per session for a SQLite file, and closing
+        # the last connection of a WAL database checkpoints the log into the database (a
+        # disk sync per turn again): one connection stays open instead. Rasa uses the store
+        # from its event loop's thread only.
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            url,
+            poolclass=sa.pool.SingletonThreadPool,
+            connect_args={"check_same_thread": False},
+        )
+        sa.event.listen(self.engine, "connect", _sqlite_wal)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     def _last_event_id(self, sender_id: str) -> int | None:
         with self.session_scope() as session:

@@ -288,3 +288,9 @@ def test_action_server_gets_the_recent_turns_and_everything_else():
     assert sent == rasa
     # a short conversation is sent whole
     assert runtime.recent_events_start(list(tracker.events)[:40], runtime.ACTION_EVENT_TURNS) == 0
+
+
+def test_action_server_window_covers_what_the_actions_look_back_at():
+    from dianxiaoer.text import SCRIPT_LOOKBACK
+
+    assert runtime.ACTION_EVENT_TURNS >= SCRIPT_LOOKBACK
