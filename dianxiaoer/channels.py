@@ -1,4 +1,9 @@
-"""The REST input channel, hardened: whatever a client sends, the server survives it.
+"""The REST and socket.io input channels, hardened: no crash, and no silent turn.
+
+No client input crashes the server, and no well-formed message is answered with silence.
+
+`SafeSocketIOInput` (the widget's channel, name "socketio") is Rasa's socket.io channel with
+the same holding reply as the REST channel below.
 
 Registered in credentials.yml as `dianxiaoer.channels.SafeRestInput`; its name stays
 "rest", so the contract URL stays POST /webhooks/rest/webhook. Compared with Rasa's
@@ -27,6 +32,7 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import QueueOutputChannel, RestInput
+from rasa.core.channels.socketio import SocketIOInput
 from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.exceptions import SanicException
@@ -255,3 +261,28 @@ async def _hold(agent: Any, message: UserMessage, output: OutputChannel) -> None
         logger.exception("could not record the holding reply for %s", message.sender_id)
         if not sent:
             await output.send_response(message.sender_id, {"text": text})
+
+
+class SafeSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel (the widget's) with the REST channel's holding reply."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Keep Rasa's name: the widget, the agent console and the analytics use it."""
+        return "socketio"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Rasa's socket.io blueprint; a turn that said nothing gets the holding reply."""
+        server: dict[str, Any] = {}
+
+        async def handle(message: UserMessage) -> None:
+            await _with_holding_reply(on_new_message, server["app"].ctx.agent)(message)
+
+        blueprint = super().blueprint(handle)
+
+        @blueprint.listener("before_server_start")
+        async def remember_app(app: Any, _loop: Any) -> None:
+            # the agent (lock and tracker store) is the server's, known once it starts
+            server["app"] = app
+
+        return blueprint
