@@ -38,7 +38,6 @@ import os
 import platform
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +49,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import requests
+import stack  # scripts/stack.py, the server launcher shared with the tests
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,13 +130,6 @@ ROWS = [
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def free_port() -> int:
-    """A free TCP port on localhost."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def loadavg() -> list[float]:
@@ -313,15 +306,11 @@ class Servers:
 
     def __init__(self, name: str, model: Path, tmp: Path) -> None:
         self.name, self.model, self.tmp = name, model, tmp
-        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.rasa_port, self.actions_port = stack.free_port(), stack.free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
-        policy = (ROOT / "config" / "policy.yml").read_text(encoding="utf-8")
         # agents on duty around the clock (as in the tests), so the replies do not depend
         # on the hour the benchmark runs at
-        policy = policy.replace('weekdays: "09:00-22:00"', 'weekdays: "00:00-23:59"').replace(
-            'weekends: "10:00-18:00"', 'weekends: "00:00-23:59"'
-        )
-        (tmp / "policy.yml").write_text(policy, encoding="utf-8")
+        policy = stack.round_the_clock_policy(tmp)
         self.env = {
             **base_env(),
             "ACTIONS_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
@@ -329,7 +318,7 @@ class Servers:
             "TRACKER_DB": str(tmp / "tracker.db"),
             "SHOP_DB": str(tmp / "shop.db"),
             "UNANSWERED_LOG": str(tmp / "unanswered.jsonl"),
-            "SHOP_POLICY_FILE": str(tmp / "policy.yml"),
+            "SHOP_POLICY_FILE": str(policy),
             # the 回访 reminder stays out of the measured minutes
             "FOLLOWUP_DELAY_SECONDS": "7200",
         }
@@ -341,56 +330,26 @@ class Servers:
 
     def start_actions(self) -> None:
         """Prepare the shop store and start the action server; wait for /health."""
-        subprocess.run(
-            [str(ABIN / "python"), "-m", "dianxiaoer.store", "prepare"],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
+        stack.prepare_store(self.env)
+        actions = stack.spawn(
+            stack.actions_command(self.actions_port), self.env, self.tmp / "actions.log"
         )
-        log = open(self.tmp / "actions.log", "w")
-        self.procs.append(
-            subprocess.Popen(
-                [str(ABIN / "python"), "-m", "rasa_sdk", "--actions", "actions"]
-                + ["--port", str(self.actions_port)],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.procs.append(actions)
+        stack.wait_until(
+            lambda: requests.get(f"http://127.0.0.1:{self.actions_port}/health").ok,
+            120,
+            [actions],
+            self.tmp,
+            interval=0.3,
         )
-        wait_until(lambda: requests.get(f"http://127.0.0.1:{self.actions_port}/health").ok, 120)
 
     def start_rasa(self) -> float:
         """Start Rasa; seconds from process start to the first answered REST message."""
-        log = open(self.tmp / "rasa.log", "w")
-        cmd = [
-            str(BIN / "rasa"),
-            "run",
-            "--model",
-            str(self.model),
-            "--endpoints",
-            str(SYSTEMS[self.name]["endpoints"]),
-            "--credentials",
-            "credentials.yml",
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(self.rasa_port),
-            "--enable-api",
-            "--auth-token",
-            TOKEN,
-        ]
-        started = time.perf_counter()
-        self.rasa = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        cmd = stack.rasa_command(
+            self.model, self.rasa_port, TOKEN, endpoints=SYSTEMS[self.name]["endpoints"]
         )
+        started = time.perf_counter()
+        self.rasa = stack.spawn(cmd, self.env, self.tmp / "rasa.log")
         self.procs.append(self.rasa)
         if self.on_start:
             self.spy = self.on_start(self.rasa.pid)
@@ -410,27 +369,7 @@ class Servers:
 
     def stop(self) -> None:
         """SIGTERM both servers (their process groups), SIGKILL after 20 s."""
-        for p in self.procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-
-
-def wait_until(check, timeout: float) -> None:
-    """Poll check() until it is true or timeout seconds passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("timed out")
+        stack.stop(self.procs)
 
 
 def tail(path: Path, lines: int = 30) -> str:
@@ -658,10 +597,10 @@ def top_frames(stacks: dict[tuple[str, ...], int], top: int) -> list[str]:
     total = sum(stacks.values()) or 1
     inclusive: dict[str, int] = defaultdict(int)
     own: dict[str, int] = defaultdict(int)
-    for stack, n in stacks.items():
-        for frame in {short(f) for f in stack}:
+    for frames, n in stacks.items():
+        for frame in {short(f) for f in frames}:
             inclusive[frame] += n
-        own[short(stack[-1])] += n
+        own[short(frames[-1])] += n
     ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
     lines = [
         f"{100 * n / total:5.1f}% incl {100 * own[f] / total:5.1f}% self  {f}" for f, n in ranked
@@ -675,9 +614,9 @@ def top_frames(stacks: dict[tuple[str, ...], int], top: int) -> list[str]:
 def flamegraph(stacks: dict[tuple[str, ...], int], svg: Path, title: str) -> None:
     """A plain icicle flame graph (root on top) with a tooltip per frame."""
     tree: dict = {}
-    for stack, n in stacks.items():
+    for frames, n in stacks.items():
         node = tree
-        for frame in stack:
+        for frame in frames:
             entry = node.setdefault(short(frame), [0, {}])
             entry[0] += n
             node = entry[1]

@@ -12,20 +12,14 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import time
 import uuid
 from pathlib import Path
 
+from stack import free_port  # scripts/stack.py (scripts/ is on the path of every user)
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pg_params(dbname: str | None = None) -> dict:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
-import socket
 import subprocess
-import time
+import sys
 from pathlib import Path
 
 import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / os.environ.get("VENV", ".venv") / "bin"
-ACTIONS_BIN = ROOT / os.environ.get("ACTIONS_VENV", ".venv-actions") / "bin"
+sys.path.insert(0, str(ROOT / "scripts"))
+import stack  # noqa: E402  (scripts/stack.py: the server launcher shared with the benchmark)
+from stack import free_port  # noqa: E402,F401  (tests import it from here)
+
+BIN = stack.BIN
+ACTIONS_BIN = stack.ABIN
 MODEL = (
     ROOT
     / os.environ.get("MODEL_DIR", "models")
@@ -43,12 +45,6 @@ if _sqlalchemy_major() < 2:
     collect_ignore += ["store", "actions", "analytics"]
 if importlib.util.find_spec("rasa") is None:
     collect_ignore += ["unit", "knowledge", "e2e", "browser"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -86,12 +82,6 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
     and the web app (shop page, widget, agent console) once per session."""
     tmp = tmp_path_factory.mktemp("servers")
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
-    # agents are on duty around the clock in tests, so handoffs queue whatever the hour
-    policy = (ROOT / "config" / "policy.yml").read_text(encoding="utf-8")
-    policy = policy.replace('weekdays: "09:00-22:00"', 'weekdays: "00:00-23:59"').replace(
-        'weekends: "10:00-18:00"', 'weekends: "00:00-23:59"'
-    )
-    (tmp / "policy.yml").write_text(policy, encoding="utf-8")
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -104,7 +94,8 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
         "SHOP_TOKEN_SECRET": E2E_TOKEN_SECRET,
         # the 回访 reminder comes back after 3 s instead of the policy's minutes
         "FOLLOWUP_DELAY_SECONDS": "3",
-        "SHOP_POLICY_FILE": str(tmp / "policy.yml"),
+        # agents are on duty around the clock in tests, so handoffs queue whatever the hour
+        "SHOP_POLICY_FILE": str(stack.round_the_clock_policy(tmp)),
         "RASA_PORT": str(rasa_port),
         "RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "RASA_API_TOKEN": E2E_RASA_API_TOKEN,
@@ -112,107 +103,36 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
         "WEB_HOST": "127.0.0.1",
     }
     env.pop("DATABASE_URL", None)
-    subprocess.run(
-        [str(ACTIONS_BIN / "python"), "-m", "dianxiaoer.store", "prepare"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    logs = {name: open(tmp / f"{name}.log", "w") for name in ("actions", "rasa", "web")}
+    stack.prepare_store(env)
     procs = [
-        subprocess.Popen(
-            [
-                str(ACTIONS_BIN / "python"),
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(actions_port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=logs["actions"],
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        stack.spawn(stack.actions_command(actions_port), env, tmp / "actions.log"),
+        stack.spawn(
+            stack.rasa_command(trained_model, rasa_port, E2E_RASA_API_TOKEN, cors=True),
+            env,
+            tmp / "rasa.log",
         ),
-        subprocess.Popen(
-            [
-                str(BIN / "rasa"),
-                "run",
-                "--model",
-                str(trained_model),
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-                "--port",
-                str(rasa_port),
-                "--interface",
-                "127.0.0.1",
-                "--enable-api",
-                "--auth-token",
-                E2E_RASA_API_TOKEN,
-                "--cors",
-                "*",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=logs["rasa"],
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        ),
-        subprocess.Popen(
-            [str(ACTIONS_BIN / "python"), "-m", "webapp"],
-            cwd=ROOT,
-            env=env,
-            stdout=logs["web"],
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        ),
+        stack.spawn(stack.web_command(), env, tmp / "web.log"),
     ]
     handle = Servers(rasa_port, actions_port, web_port, tmp)
     # the tests compare replies with the servers' policy (around-the-clock hours)
     previous_policy = os.environ.get("SHOP_POLICY_FILE")
     os.environ["SHOP_POLICY_FILE"] = env["SHOP_POLICY_FILE"]
-    deadline = time.monotonic() + 240
     try:
-        while True:
-            if any(p.poll() is not None for p in procs):
-                raise RuntimeError("a server exited during start-up:\n" + _tails(tmp))
-            try:
-                if (
-                    requests.get(handle.rasa_url, timeout=2).ok
-                    and requests.get(f"{handle.actions_url}/health", timeout=2).ok
-                    and requests.get(f"{handle.web_url}/api/config", timeout=2).ok
-                ):
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("servers did not start in 240 s:\n" + _tails(tmp))
-            time.sleep(1)
+        stack.wait_until(
+            lambda: (
+                requests.get(handle.rasa_url, timeout=2).ok
+                and requests.get(f"{handle.actions_url}/health", timeout=2).ok
+                and requests.get(f"{handle.web_url}/api/config", timeout=2).ok
+            ),
+            240,
+            procs,
+            tmp,
+            interval=1,
+        )
         yield handle
     finally:
         if previous_policy is None:
             os.environ.pop("SHOP_POLICY_FILE", None)
         else:
             os.environ["SHOP_POLICY_FILE"] = previous_policy
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-        for f in logs.values():
-            f.close()
-
-
-def _tails(directory: Path) -> str:
-    return "\n".join(
-        f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-        for log in sorted(directory.glob("*.log"))
-    )
+        stack.stop(procs)

@@ -14,7 +14,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,13 +22,11 @@ import pytest
 import requests
 
 from tests.conftest import (
-    ACTIONS_BIN,
-    BIN,
     E2E_RASA_API_TOKEN,
     E2E_TOKEN_SECRET,
     ROOT,
-    _tails,
     free_port,
+    stack,
 )
 from tests.postgres import PG_ADMIN_URL, postgres_available
 from tests.survival.inputs import FUZZ_COUNTS
@@ -129,82 +126,29 @@ class FaultStack:
             "SHOP_TOKEN_SECRET": E2E_TOKEN_SECRET,
             "FOLLOWUP_DELAY_SECONDS": "600",
         }
-        subprocess.run(
-            [str(ACTIONS_BIN / "python"), "-m", "dianxiaoer.store", "prepare"],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
+        stack.prepare_store(self.env)
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
         self.start_actions(wait=False)
         self.start_rasa(wait=False)
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
-        with open(self.tmp / f"{name}.log", "a") as log:
-            return subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        return stack.spawn(command, self.env, self.tmp / f"{name}.log", mode="a")
 
     def start_actions(self, wait: bool = True) -> None:
-        self.actions = self._spawn(
-            "actions",
-            [
-                str(ACTIONS_BIN / "python"),
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.actions_port),
-            ],
-        )
+        self.actions = self._spawn("actions", stack.actions_command(self.actions_port))
         if wait:
             self._wait(lambda: requests.get(f"{self.actions_url}/health", timeout=2).ok, 60)
 
     def start_rasa(self, wait: bool = True) -> None:
         self.rasa = self._spawn(
-            "rasa",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "--model",
-                str(self.model),
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-                "--port",
-                str(self.rasa_port),
-                "--interface",
-                "127.0.0.1",
-                "--enable-api",
-                "--auth-token",
-                E2E_RASA_API_TOKEN,
-            ],
+            "rasa", stack.rasa_command(self.model, self.rasa_port, E2E_RASA_API_TOKEN)
         )
         if wait:
             self.wait_ready()
 
     def _wait(self, check, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while True:
-            if any(p is not None and p.poll() is not None for p in (self.actions, self.rasa)):
-                raise RuntimeError("a fault-stack server exited:\n" + _tails(self.tmp))
-            try:
-                if check():
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"fault stack not ready in {seconds} s:\n" + _tails(self.tmp))
-            time.sleep(0.5)
+        stack.wait_until(check, seconds, (self.actions, self.rasa), self.tmp)
 
     def wait_ready(self) -> None:
         """Both servers answer."""
@@ -216,28 +160,16 @@ class FaultStack:
             300,
         )
 
-    @staticmethod
-    def _stop(proc: subprocess.Popen | None, sig: int) -> None:
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=20)
-
     def stop_actions(self) -> None:
         """The action server goes down (SIGKILL: no goodbye)."""
-        self._stop(self.actions, signal.SIGKILL)
+        stack.stop([self.actions], signal.SIGKILL)
 
     def kill_rasa(self) -> None:
         """Rasa dies in the middle of whatever it was doing."""
-        self._stop(self.rasa, signal.SIGKILL)
+        stack.stop([self.rasa], signal.SIGKILL)
 
     def close(self) -> None:
-        self._stop(self.rasa, signal.SIGTERM)
-        self._stop(self.actions, signal.SIGTERM)
+        stack.stop([self.rasa, self.actions])
         self.outage.drop()
 
     def send(self, sender: str, message: str, metadata=None) -> list[dict]:

@@ -1,0 +1,150 @@
+"""Start the project's servers for tests and benchmarks: action server, Rasa, web app.
+
+One place for the command lines and the process handling that the end-to-end tests
+(tests/conftest.py), the fault tests (tests/survival/conftest.py) and the benchmark
+(scripts/bench.py) share: each server runs in its own process group on a free port with
+its output in a log file, and is stopped with SIGTERM, then SIGKILL after 20 s. No Rasa
+imports, only the standard library (and requests to wait for a server): the benchmark,
+the scaled stack and both test environments use it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / os.environ.get("VENV", ".venv") / "bin"
+ABIN = ROOT / os.environ.get("ACTIONS_VENV", ".venv-actions") / "bin"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def round_the_clock_policy(directory: Path) -> Path:
+    """A copy of config/policy.yml with agents on duty all day, so handoffs queue at any hour.
+
+    Tests and benchmarks then get the same replies whenever they run.
+    """
+    policy = (ROOT / "config" / "policy.yml").read_text(encoding="utf-8")
+    policy = policy.replace('weekdays: "09:00-22:00"', 'weekdays: "00:00-23:59"').replace(
+        'weekends: "10:00-18:00"', 'weekends: "00:00-23:59"'
+    )
+    path = directory / "policy.yml"
+    path.write_text(policy, encoding="utf-8")
+    return path
+
+
+def prepare_store(env: dict[str, str]) -> None:
+    """Migrate the shop store named in `env` and load the demo data (`make store`)."""
+    subprocess.run(
+        [str(ABIN / "python"), "-m", "dianxiaoer.store", "prepare"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def actions_command(port: int) -> list[str]:
+    """The action server (rasa_sdk) on `port`."""
+    return [str(ABIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+
+
+def rasa_command(
+    model: Path, port: int, token: str, endpoints: str | Path = "endpoints.yml", cors: bool = False
+) -> list[str]:
+    """Rasa with the project's channels and its HTTP API behind `token`, on 127.0.0.1."""
+    command = [
+        str(BIN / "rasa"),
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        "credentials.yml",
+        "--port",
+        str(port),
+        "--interface",
+        "127.0.0.1",
+        "--enable-api",
+        "--auth-token",
+        token,
+    ]
+    return command + (["--cors", "*"] if cors else [])
+
+
+def web_command() -> list[str]:
+    """The web app (shop page, widget, agent console, trainee and analytics pages)."""
+    return [str(ABIN / "python"), "-m", "webapp"]
+
+
+def spawn(command: list[str], env: dict[str, str], log: Path, mode: str = "w") -> subprocess.Popen:
+    """Start `command` in the project directory, in its own process group, output to `log`."""
+    with open(log, mode) as out:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(procs: Iterable[subprocess.Popen | None], sig: int = signal.SIGTERM) -> None:
+    """Signal every running process group, wait, and SIGKILL what is left after 20 s."""
+    procs = [p for p in procs if p is not None and p.poll() is None]
+    for p in procs:
+        os.killpg(p.pid, sig)
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=20)
+
+
+def tails(directory: Path, lines: int = 30) -> str:
+    """The last lines of every log in `directory`, for error messages."""
+    return "\n".join(
+        f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+        for log in sorted(directory.glob("*.log"))
+    )
+
+
+def wait_until(
+    check: Callable[[], bool],
+    seconds: float,
+    procs: Iterable[subprocess.Popen | None] = (),
+    logs: Path | None = None,
+    interval: float = 0.5,
+) -> None:
+    """Poll `check()` until true; fail early when one of `procs` exits, or after `seconds`."""
+    import requests
+
+    procs = list(procs)
+    deadline = time.monotonic() + seconds
+    while True:
+        if any(p is not None and p.poll() is not None for p in procs):
+            raise RuntimeError("a server exited:\n" + (tails(logs) if logs else ""))
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"not ready in {seconds:.0f} s:\n" + (tails(logs) if logs else "")
+            )
+        time.sleep(interval)
