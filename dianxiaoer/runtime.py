@@ -54,12 +54,29 @@ logger = logging.getLogger(__name__)
 _installed = False
 
 
+# Each speed-up replaces a Rasa internal, checked against this release (tests/unit/
+# test_runtime.py, scripts/verify_runtime.py); another release runs Rasa's own code until
+# they are checked again.
+VERIFIED_RASA = "3.6.21"
+
+
 def install() -> None:
-    """Install the speed-ups once per process."""
+    """Install the speed-ups once per process (only on the Rasa release they were checked on)."""
     global _installed
     if _installed:
         return
     _installed = True
+    import rasa
+
+    if rasa.__version__ != VERIFIED_RASA:
+        logger.warning(
+            "Rasa %s is not %s: dianxiaoer.runtime speed-ups not installed "
+            "(re-run tests/unit/test_runtime.py and scripts/verify_runtime.py, then update "
+            "VERIFIED_RASA)",
+            rasa.__version__,
+            VERIFIED_RASA,
+        )
+        return
     _cache_action_response_validator()
     _fast_tracker_copy()
     _cache_event_types()
