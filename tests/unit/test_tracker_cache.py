@@ -83,6 +83,16 @@ def turn(tracker, domain, text, intent, n) -> None:
         tracker.update(event, domain)
 
 
+async def first_turn(cached_store, sender, domain, save: bool = True) -> DialogueStateTracker:
+    """A new conversation's session start and first turn ("你好"), saved unless told not to."""
+    await cached_store.save(session_start(sender, domain))
+    tracker = await cached_store.retrieve(sender)
+    turn(tracker, domain, "你好", "greet", 0)
+    if save:
+        await cached_store.save(tracker)
+    return tracker
+
+
 @sync
 async def test_cached_tracker_equals_rasas_load_turn_after_turn(domain, db):
     cached_store = store(domain, db)
@@ -101,10 +111,7 @@ async def test_cached_tracker_equals_rasas_load_turn_after_turn(domain, db):
 @sync
 async def test_a_write_by_another_replica_is_seen(domain, db):
     one, other = store(domain, db), store(domain, db)
-    await one.save(session_start("b", domain))
-    tracker = await one.retrieve("b")
-    turn(tracker, domain, "你好", "greet", 0)
-    await one.save(tracker)
+    await first_turn(one, "b", domain)
     # the next message of the conversation is answered by the other replica
     elsewhere = await other.retrieve("b")
     turn(elsewhere, domain, "七天无理由怎么退", "ask_return_policy", 1)
@@ -117,10 +124,7 @@ async def test_a_write_by_another_replica_is_seen(domain, db):
 @sync
 async def test_an_unsaved_turn_leaves_the_cache_as_stored(domain, db):
     cached_store = store(domain, db)
-    await cached_store.save(session_start("c", domain))
-    tracker = await cached_store.retrieve("c")
-    turn(tracker, domain, "你好", "greet", 0)
-    await cached_store.save(tracker)
+    tracker = await first_turn(cached_store, "c", domain)
     failed = await cached_store.retrieve("c")
     turn(failed, domain, "这条没存上", "greet", 1)  # the turn crashed before save
     fresh = await cached_store.retrieve("c")
@@ -131,9 +135,7 @@ async def test_an_unsaved_turn_leaves_the_cache_as_stored(domain, db):
 @sync
 async def test_a_new_session_is_loaded_from_the_database(domain, db):
     cached_store = store(domain, db)
-    await cached_store.save(session_start("d", domain))
-    tracker = await cached_store.retrieve("d")
-    turn(tracker, domain, "你好", "greet", 0)
+    tracker = await first_turn(cached_store, "d", domain, save=False)
     # the session expired: Rasa appends a new session start to the same tracker
     for event in (ActionExecuted("action_session_start"), SessionStarted()):
         tracker.update(event, domain)
@@ -159,10 +161,7 @@ async def test_least_recently_used_conversations_leave_first(domain, db):
 @sync
 async def test_cache_off(domain, db):
     plain = store(domain, db, cache_size=0)
-    await plain.save(session_start("e", domain))
-    tracker = await plain.retrieve("e")
-    turn(tracker, domain, "你好", "greet", 0)
-    await plain.save(tracker)
+    await first_turn(plain, "e", domain)
     loaded = await plain.retrieve("e")
     assert state(loaded, domain) == state(await rasa_load(domain, db, "e"), domain)
     assert plain.cache_hits == plain.cache_misses == 0 and not plain._cache
