@@ -14,12 +14,11 @@ from actions import orders
 from actions.common import entity_values, survives_store_outage, user_texts
 from actions.human import contact_human
 from dianxiaoer import complaints
+from dianxiaoer.followups import FOLLOWUP_INTENT
 from dianxiaoer.orders import format_local
 from dianxiaoer.policy import get_policy
 from dianxiaoer.settings import get_settings
-from dianxiaoer.store import repository
-
-FOLLOWUP_INTENT = "EXTERNAL_follow_up"
+from dianxiaoer.store import followups, repository
 
 
 def _latest_text(tracker: Tracker) -> str:
@@ -27,14 +26,20 @@ def _latest_text(tracker: Tracker) -> str:
     return texts[0] if texts else str(tracker.latest_message.get("text") or "")
 
 
-def followup_reminder(ticket: str, now: datetime) -> ReminderScheduled:
-    """A 回访 reminder for `ticket` after the policy's delay (env override for tests)."""
+def followup_reminder(ticket: str, sender_id: str, now: datetime) -> ReminderScheduled:
+    """A 回访 reminder for `ticket` after the policy's delay (env override for tests).
+
+    Also recorded in the shop store: the reminder lives in the Rasa server's memory, and the
+    web app's sweeper recovers it from there if that server stops (dianxiaoer.followups).
+    """
     seconds = get_settings().followup_delay_seconds
     if seconds is None:
         seconds = 60 * float(get_policy()["followup.delay_minutes"])
+    due = now + timedelta(seconds=seconds)
+    followups.schedule(ticket, sender_id, due)
     return ReminderScheduled(
         FOLLOWUP_INTENT,
-        trigger_date_time=now + timedelta(seconds=seconds),
+        trigger_date_time=due,
         entities=[{"entity": "ticket", "value": ticket}],
         name=f"followup_{ticket}",
         kill_on_user_message=False,
@@ -128,7 +133,7 @@ class ActionHandleComplaint(Action):
         events: list[dict[str, Any]] = [
             SlotSet("last_ticket", ticket),
             SlotSet("last_journey", "complaint"),
-            followup_reminder(ticket, now),
+            followup_reminder(ticket, tracker.sender_id, now),
         ]
         if reason:
             dispatcher.utter_message(response=f"utter_complaint_escalated_{reason}", **values)
@@ -210,6 +215,9 @@ class ActionFollowUp(Action):
         ticket = repository.ticket(number) if number else None
         if ticket is None:
             return []
+        if not followups.finish(ticket.number, orders._now()):
+            # the other firing (Rasa's reminder or the sweeper's recovery) came first
+            return []
         response = "utter_followup_open" if ticket.status == "open" else "utter_followup_closed"
         dispatcher.utter_message(response=response, ticket=ticket.number)
         dispatcher.utter_message(response="utter_ask_rating")
@@ -251,4 +259,7 @@ class ActionWinBack(Action):
         dispatcher.utter_message(
             response=f"utter_winback_{cause}", ticket=ticket, **get_policy().reply_values()
         )
-        return [SlotSet("last_ticket", ticket), followup_reminder(ticket, now)]
+        return [
+            SlotSet("last_ticket", ticket),
+            followup_reminder(ticket, tracker.sender_id, now),
+        ]

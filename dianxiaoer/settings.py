@@ -21,12 +21,19 @@ class Settings:
     tracker_db: Path
     unanswered_log: Path
     followup_delay_seconds: float | None
+    followup_grace_seconds: float | None
+    followup_sweep_seconds: float | None
 
 
 def _path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     path = Path(value) if value else default
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _seconds(name: str) -> float | None:
+    value = os.environ.get(name)
+    return float(value) if value else None
 
 
 def get_settings() -> Settings:
@@ -41,7 +48,8 @@ def get_settings() -> Settings:
         tracker_db=_path("TRACKER_DB", PROJECT_ROOT / ".rasa" / "tracker.db"),
         unanswered_log=_path("UNANSWERED_LOG", PROJECT_ROOT / ".rasa" / "unanswered.jsonl"),
         # overrides followup.delay_minutes of the policy (tests use a few seconds)
-        followup_delay_seconds=float(os.environ["FOLLOWUP_DELAY_SECONDS"])
-        if os.environ.get("FOLLOWUP_DELAY_SECONDS")
-        else None,
+        followup_delay_seconds=_seconds("FOLLOWUP_DELAY_SECONDS"),
+        # override followup.recovery_grace_seconds and followup.sweep_seconds (tests)
+        followup_grace_seconds=_seconds("FOLLOWUP_RECOVERY_GRACE_SECONDS"),
+        followup_sweep_seconds=_seconds("FOLLOWUP_SWEEP_SECONDS"),
     )

@@ -16,13 +16,14 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import yaml
 from sanic import Sanic, response
 from sanic.request import Request
 
-from dianxiaoer import handoff, roster
+from dianxiaoer import followups, handoff, roster
 from dianxiaoer.auth import mint_token, verify_customer_token
 from dianxiaoer.policy import get_policy
 from dianxiaoer.settings import PROJECT_ROOT
@@ -71,6 +72,17 @@ async def rasa(method: str, path: str, **kwargs: Any) -> Any:
         return r.json()
 
     return await asyncio.to_thread(call)
+
+
+def trigger_followup(conversation_id: str, ticket: str) -> None:
+    """Run a recovered 回访 in its conversation (Rasa's trigger_intent; the sweeper's call)."""
+    r = requests.post(
+        f"{rasa_url()}/conversations/{quote(conversation_id, safe='')}/trigger_intent",
+        params={"output_channel": "latest", "token": os.environ.get("RASA_API_TOKEN", "")},
+        json={"name": followups.FOLLOWUP_INTENT, "entities": {"ticket": ticket}},
+        timeout=60,
+    )
+    r.raise_for_status()
 
 
 async def send_to_customer(conversation_id: str, events: list[dict]) -> None:
@@ -136,6 +148,11 @@ def create_app() -> Sanic:
     """The Sanic application."""
     app = Sanic("dianxiaoer_web")
     app.config.FALLBACK_ERROR_FORMAT = "json"
+
+    @app.listener("after_server_start")
+    async def start_followup_sweeper(app: Sanic, _loop) -> None:
+        # 回访 that a stopped Rasa server took with it (dianxiaoer.followups)
+        app.add_task(followups.sweep_forever(trigger_followup))
 
     @app.get("/")
     async def shop(request: Request):

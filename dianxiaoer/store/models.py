@@ -333,3 +333,21 @@ class RoleplayAttempt(Base):
     turns: Mapped[int] = mapped_column(Integer, default=0)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
+
+
+class Followup(Base):
+    """A 回访 due for a ticket: the chat checks back on it once (a Rasa reminder does).
+
+    Kept here as well as in the Rasa server's memory, where reminders live: a replica that
+    dies takes its reminders with it, and the web app's sweeper triggers the overdue ones
+    through Rasa's HTTP API (dianxiaoer.followups). `done_at` is set by whichever firing
+    comes first, so the customer hears it once.
+    """
+
+    __tablename__ = "followups"
+    ticket: Mapped[str] = mapped_column(ForeignKey("tickets.number"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -171,19 +171,30 @@ def test_follow_up_reminder_reports_the_ticket(shop, domain):  # noqa: F811
     messages, _ = run_action(ActionFollowUp(), make_tracker([reminder]), domain)
     assert [m["response"] for m in messages] == ["utter_followup_open", "utter_ask_rating"]
     assert messages[0]["ticket"] == ticket
+    # the same 回访 firing again (Rasa's reminder and the sweeper's recovery) stays quiet
+    messages, events = run_action(ActionFollowUp(), make_tracker([reminder]), domain)
+    assert messages == [] and events == []
 
 
-def test_followup_delay_comes_from_the_environment(shop, monkeypatch):  # noqa: F811
+def test_followup_delay_comes_from_the_environment(shop, domain, monkeypatch):  # noqa: F811
     from datetime import datetime, timezone
 
+    _, events = complain(domain, "我做了十年电商，建议你们把包装流程改进一下")
+    ticket = slots_of(events)["last_ticket"]
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     monkeypatch.setenv("FOLLOWUP_DELAY_SECONDS", "3")
-    reminder = complaint_actions.followup_reminder("TS1", now)
+    reminder = complaint_actions.followup_reminder(ticket, "chat-1", now)
     assert reminder["date_time"].startswith("2026-11-25T00:00:03")
     monkeypatch.delenv("FOLLOWUP_DELAY_SECONDS")
-    assert complaint_actions.followup_reminder("TS1", now)["date_time"].startswith(
+    assert complaint_actions.followup_reminder(ticket, "chat-1", now)["date_time"].startswith(
         "2026-11-25T00:30"
     )
+    # recorded in the shop store too, due when the reminder is
+    with sqlite3.connect(shop) as db:
+        row = db.execute(
+            "SELECT conversation_id, due_at, done_at FROM followups WHERE ticket = ?", (ticket,)
+        ).fetchone()
+    assert row[0] == "chat-1" and row[1].startswith("2026-11-25 00:30") and row[2] is None
 
 
 def test_win_back_asks_the_cause_then_remedies_and_follows_up(shop, domain):  # noqa: F811

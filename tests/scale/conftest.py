@@ -33,8 +33,15 @@ def scaled(trained_model, tmp_path_factory) -> ScaledStack:
         pytest.skip(missing)
     stack = ScaledStack(
         tmp_path_factory.mktemp("scaled"),
-        # the analytics page recomputes on every call, so a test sees the latest turns
-        extra_env={"ANALYTICS_CACHE_SECONDS": "0"},
+        extra_env={
+            # the analytics page recomputes on every call, so a test sees the latest turns
+            "ANALYTICS_CACHE_SECONDS": "0",
+            # 回访 due 4 s after a complaint, recovered by the web app 3 s after that if the
+            # replica holding the reminder died (test_scale_failover.py)
+            "FOLLOWUP_DELAY_SECONDS": "4",
+            "FOLLOWUP_RECOVERY_GRACE_SECONDS": "3",
+            "FOLLOWUP_SWEEP_SECONDS": "1",
+        },
     )
     stack.start()
     try:

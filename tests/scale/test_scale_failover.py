@@ -8,6 +8,7 @@ but takes a model load to come back.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import time
@@ -15,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import psycopg2
+import requests
 from scaled_stack import pg_params
 
 from tests.scale.conftest import haproxy_sessions, say, texts, tracker_messages
@@ -98,6 +100,69 @@ def test_return_form_survives_a_killed_replica(scaled):
     assert tracker_messages(scaled, who)[who] == expected
 
     # the supervisor starts the killed replica again (as Kubernetes would)
+    deadline = time.monotonic() + 20
+    while scaled.replica_pid(home) == victim and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert scaled.replica_pid(home) != victim
+
+
+def followup_done(scaled, ticket: str):
+    conn = psycopg2.connect(**pg_params(scaled.shop_db))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT done_at, attempts FROM followups WHERE ticket = %s", (ticket,))
+            return cur.fetchone()
+    finally:
+        conn.close()
+
+
+def both_replicas_up(scaled, timeout: float = 120) -> None:
+    """Wait until each replica answers (a restarted one has loaded its model), and haproxy
+    has seen it: a request to a replica still starting would be redispatched to the other."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if all(requests.get(url, timeout=2).ok for url in scaled.replica_urls):
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    else:
+        raise AssertionError("a replica did not come back")
+    time.sleep(5)  # haproxy marks a server up after 2 good checks, 2 s apart (run_scaled.sh)
+
+
+def test_followup_of_a_killed_replica_still_reaches_the_customer(scaled):
+    """The 回访 reminder lives in the memory of the replica that set it; that replica dies
+    before it is due, and the web app's sweeper triggers it on the other one, once."""
+    who = f"followup-{uuid.uuid4().hex[:8]}"
+    both_replicas_up(scaled)  # the test before this one killed a replica too
+    before = haproxy_sessions(scaled)
+    complaint = say(scaled.lb_url, who, "什么破东西，气死我了，太让人失望了")
+    served = served_by(before, haproxy_sessions(scaled))
+    assert sorted(served.values()) == [0, 1], served  # one replica holds the reminder
+    home = next(n for n, count in served.items() if count)
+    ticket = re.search(r"TS\d{14}", "".join(t or "" for t in texts(complaint))).group(0)
+    # the reminder is due FOLLOWUP_DELAY_SECONDS after the complaint: kill its replica first
+    victim = scaled.replica_pid(home)
+    os.kill(victim, signal.SIGKILL)
+    gone(victim, scaled.replica_ports[home - 1])
+
+    deadline = time.monotonic() + 60
+    followup = []
+    while time.monotonic() < deadline and not followup:
+        time.sleep(1)
+        followup = [
+            text
+            for kind, text in tracker_messages(scaled, who)[who]
+            if kind == "bot" and text and text.startswith("【回访】")
+        ]
+    assert followup and ticket in followup[0], (ticket, tracker_messages(scaled, who)[who])
+    time.sleep(3)  # a second firing would come within a sweep or two
+    assert len([t for k, t in tracker_messages(scaled, who)[who] if t == followup[0]]) == 1
+    done_at, attempts = followup_done(scaled, ticket)
+    assert done_at is not None and attempts == 1
+
     deadline = time.monotonic() + 20
     while scaled.replica_pid(home) == victim and time.monotonic() < deadline:
         time.sleep(0.5)
