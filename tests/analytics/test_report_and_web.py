@@ -7,11 +7,8 @@ import base64
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 from datetime import date
 
 import pytest
@@ -21,6 +18,7 @@ from dianxiaoer.analytics.charts import CHARTS
 from dianxiaoer.analytics.metrics import compute_metrics
 from dianxiaoer.analytics.sources import Filters
 from dianxiaoer.settings import PROJECT_ROOT
+from tests.conftest import stack
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -134,17 +132,11 @@ def test_report_with_filters(stores, tmp_path):
     assert bad.returncode == 2 and "error:" in bad.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def web(stores, tmp_path_factory):
     """The web app alone (no Rasa needed for analytics) on the test stores."""
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("web") / "web.log", "w")
+    port = stack.free_port()
+    logs = tmp_path_factory.mktemp("web")
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
@@ -153,31 +145,15 @@ def web(stores, tmp_path_factory):
         "WEB_PORT": str(port),
         "WEB_HOST": "127.0.0.1",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "webapp"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = stack.spawn(stack.web_command(), env, logs / "web.log")
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
     try:
-        while True:
-            try:
-                if requests.get(f"{url}/api/config", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None, "web app exited during start-up"
-            assert time.monotonic() < deadline, "web app did not start in 60 s"
-            time.sleep(0.3)
+        stack.wait_until(
+            lambda: requests.get(f"{url}/api/config", timeout=2).ok, 60, [proc], logs, 0.3
+        )
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-        log.close()
+        stack.stop([proc])
 
 
 AGENT = {"X-Agent-Token": "demo-wangfang"}

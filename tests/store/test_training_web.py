@@ -1,10 +1,6 @@
 """The training page's API on a real web app process (`python -m webapp`, SQLite store)."""
 
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
@@ -13,7 +9,7 @@ from dianxiaoer.auth import mint_token
 from dianxiaoer.settings import PROJECT_ROOT
 from dianxiaoer.store import training
 from dianxiaoer.store.db import upgrade
-from tests.conftest import free_port
+from tests.conftest import stack
 from tests.store.conftest import NOW
 
 SECRET = "training-web-test-secret"
@@ -36,7 +32,7 @@ def web(tmp_path_factory):
     training.record_quiz_answer(
         "chat-abc", "term.b:t2m", "term_to_meaning", "购买心理", 2, 1.0, NOW, url
     )
-    port = free_port()
+    port = stack.free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
@@ -47,37 +43,15 @@ def web(tmp_path_factory):
         "WEB_HOST": "127.0.0.1",
     }
     env.pop("DATABASE_URL", None)
-    log = open(tmp / "web.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "webapp"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = stack.spawn(stack.web_command(), env, tmp / "web.log")
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "web.log").read_text())
-            try:
-                if requests.get(f"{base}/api/config", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("web app did not start:\n" + (tmp / "web.log").read_text())
-            time.sleep(0.3)
+        stack.wait_until(
+            lambda: requests.get(f"{base}/api/config", timeout=2).ok, 60, [proc], tmp, 0.3
+        )
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+        stack.stop([proc])
 
 
 def login(web, trainee, token):
