@@ -285,10 +285,11 @@ class _Checkpoint:
     previous_state: Any  # the last state before the checkpoint (None: none yet)
 
 
-def _remember(cache: OrderedDict, key, value) -> None:
+def remember(cache: OrderedDict, key, value, limit: int = _CHECKPOINTS_KEPT) -> None:
+    """Put `value` in the LRU `cache` as its newest entry; drop the oldest beyond `limit`."""
     cache[key] = value
     cache.move_to_end(key)
-    while len(cache) > _CHECKPOINTS_KEPT:
+    while len(cache) > limit:
         cache.popitem(last=False)
 
 
@@ -340,7 +341,7 @@ def applied_events(tracker) -> list:
             tracker._undo_till_previous_loop_execution(event.action_name, applied)
         else:
             applied.append(event)
-    _remember(_applied, tracker.sender_id, (events, loops, list(applied)))
+    remember(_applied, tracker.sender_id, (events, loops, list(applied)))
     return applied
 
 
@@ -399,7 +400,7 @@ def checkpointed_states(tracker, domain, omit_unset_slots, ignore_rule_only_turn
 
     for index in range(start, len(applied)):
         if index == move_to:
-            _remember(
+            remember(
                 _checkpoints,
                 key,
                 _Checkpoint(
@@ -478,4 +479,6 @@ def recent_events_start(events, user_turns: int) -> int:
     return 0
 
 
-__all__ = ["applied_events", "checkpointed_states", "fast_copy", "install", "load_for_inference"]
+__all__ = [
+    "applied_events",
+    "remember", "checkpointed_states", "fast_copy", "install", "load_for_inference"]

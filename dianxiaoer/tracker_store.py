@@ -100,10 +100,9 @@ class ProjectSQLTrackerStore(SQLTrackerStore):
             )
 
     def _remember(self, sender_id: str, last_id: int, tracker: DialogueStateTracker) -> None:
-        self._cache[sender_id] = (last_id, runtime.fast_copy(tracker))
-        self._cache.move_to_end(sender_id)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        runtime.remember(
+            self._cache, sender_id, (last_id, runtime.fast_copy(tracker)), self.cache_size
+        )
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker of the latest session: from memory while nobody else wrote to it."""
