@@ -481,4 +481,9 @@ def recent_events_start(events, user_turns: int) -> int:
 
 __all__ = [
     "applied_events",
-    "remember", "checkpointed_states", "fast_copy", "install", "load_for_inference"]
+    "checkpointed_states",
+    "fast_copy",
+    "install",
+    "load_for_inference",
+    "remember",
+]
