@@ -25,6 +25,27 @@ class Settings:
     followup_sweep_seconds: float | None
 
 
+#: DXE_MODE: "demo" (the default; `make run` says so loudly) or "production".
+DEMO, PRODUCTION = "demo", "production"
+
+
+def mode() -> str:
+    """The deployment mode from DXE_MODE; anything else than demo/production is an error.
+
+    Production refuses the public demo secrets (`dianxiaoer.auth.production_problems`)
+    and does not offer the demo customer login.
+    """
+    value = (os.environ.get("DXE_MODE") or DEMO).strip().lower()
+    if value not in (DEMO, PRODUCTION):
+        raise ValueError(f"DXE_MODE must be '{DEMO}' or '{PRODUCTION}', not {value!r}")
+    return value
+
+
+def is_production() -> bool:
+    """True when DXE_MODE=production."""
+    return mode() == PRODUCTION
+
+
 def _path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     path = Path(value) if value else default
