@@ -1,7 +1,11 @@
-"""The handoff queue in the shop store: enqueue, claim, first reply, close.
+"""The handoff queue in the shop store: enqueue, claim, first reply, close; callbacks.
 
 Ordering and distribution decisions are `dianxiaoer.handoff`'s; this module only reads
 and writes rows, returning plain snapshots.
+
+Callbacks (asked outside service hours) are rows with status `callback`; an agent who has
+contacted the customer marks one `callback_done` (agent_id, closed_at = contact time,
+summary = the agent's note, details["contact"] = how and what was sent). No extra table.
 """
 
 from __future__ import annotations
@@ -9,13 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from dianxiaoer.handoff import AgentState, Waiting
 from dianxiaoer.store.db import session_scope
-from dianxiaoer.store.models import Handoff
+from dianxiaoer.store.models import Customer, Handoff
 
 OPEN = ("waiting", "active")
+#: A callback request (off duty) before and after an agent contacted the customer.
+CALLBACK, CALLBACK_DONE = "callback", "callback_done"
+#: How an agent reached the customer of a callback.
+CONTACT_WAYS = ("phone", "message")
 
 
 @dataclass(frozen=True)
@@ -61,10 +69,10 @@ def _view(h: Handoff) -> HandoffView:
     )
 
 
-def _open(session, conversation_id: str) -> Handoff | None:
+def _open(session, conversation_id: str, statuses: tuple[str, ...] = OPEN) -> Handoff | None:
     return session.scalar(
         select(Handoff)
-        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN))
+        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(statuses))
         .order_by(Handoff.id.desc())
     )
 
@@ -83,10 +91,11 @@ def enqueue(
     """Queue a conversation (or record a callback).
 
     An open entry is returned as it is, raised to the higher priority if this request is
-    more urgent.
+    more urgent; likewise an open callback for a second callback request.
     """
     with session_scope(url) as session:
-        existing = _open(session, conversation_id)
+        # asking twice off duty must not put the customer twice on the callback list
+        existing = _open(session, conversation_id, (CALLBACK,) if status == CALLBACK else OPEN)
         if existing is not None:
             if tier < existing.tier:
                 existing.tier, existing.reason = tier, reason
@@ -186,3 +195,116 @@ def agent_states(agents: list[dict], since: datetime, url: str | None = None) ->
         )
         for a in agents
     ]
+
+
+# --- callbacks (requested outside service hours) -------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackView:
+    """A callback request with the customer's contact data from the shop store."""
+
+    entry: HandoffView
+    customer_name: str | None
+    customer_phone: str | None
+    customer_vip: bool
+
+    @property
+    def contact(self) -> dict:
+        """How and when the customer was contacted ({} while open)."""
+        return dict(self.entry.details.get("contact") or {})
+
+
+def _callback_view(h: Handoff, customer: Customer | None) -> CallbackView:
+    return CallbackView(
+        _view(h),
+        customer.name if customer else None,
+        customer.phone if customer else None,
+        bool(customer and customer.is_vip),
+    )
+
+
+def _with_customer():
+    return select(Handoff, Customer).outerjoin(Customer, Customer.id == Handoff.customer_id)
+
+
+def callbacks(
+    groups: tuple[str, ...] | None = None,
+    statuses: tuple[str, ...] = (CALLBACK,),
+    url: str | None = None,
+) -> list[CallbackView]:
+    """Callback requests (default: the open ones) of these skill groups, oldest first.
+
+    `groups` None means every group (a supervisor's view).
+    """
+    query = _with_customer().where(Handoff.status.in_(statuses))
+    if groups is not None:
+        query = query.where(Handoff.skill_group.in_(groups))
+    with session_scope(url) as session:
+        rows = session.execute(query.order_by(Handoff.queued_at, Handoff.id)).all()
+        return [_callback_view(h, c) for h, c in rows]
+
+
+def callback(entry_id: int, url: str | None = None) -> CallbackView | None:
+    """One callback request (open or done), or None if `entry_id` is not a callback."""
+    query = _with_customer().where(
+        Handoff.id == entry_id, Handoff.status.in_((CALLBACK, CALLBACK_DONE))
+    )
+    with session_scope(url) as session:
+        row = session.execute(query).first()
+        return _callback_view(*row) if row else None
+
+
+def mark_callback_done(
+    entry_id: int,
+    agent_id: str,
+    how: str,
+    note: str,
+    now: datetime,
+    message: str | None = None,
+    url: str | None = None,
+) -> HandoffView | None:
+    """Record that `agent_id` contacted the customer (`how`: phone or message) at `now`.
+
+    Only an open callback changes, in one conditional UPDATE: of two agents marking the
+    same request the second gets None, so a customer is not messaged twice.
+    """
+    if how not in CONTACT_WAYS:
+        raise ValueError(f"how must be one of {CONTACT_WAYS}, not {how!r}")
+    note = (note or "").strip()[:500]
+    with session_scope(url) as session:
+        entry = session.get(Handoff, entry_id)
+        if entry is None or entry.status != CALLBACK:
+            return None
+        contact = {"how": how, "agent": agent_id, "at": now.isoformat(), "note": note}
+        if message is not None:
+            contact["message"] = message
+        done = session.execute(
+            update(Handoff)
+            .where(Handoff.id == entry_id, Handoff.status == CALLBACK)
+            .values(
+                status=CALLBACK_DONE,
+                agent_id=agent_id,
+                closed_at=now,
+                summary=note,
+                details={**(entry.details or {}), "contact": contact},
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            return None
+        session.expire(entry)
+        return _view(session.get(Handoff, entry_id))
+
+
+def reopen_callback(entry_id: int, agent_id: str, url: str | None = None) -> bool:
+    """Undo `mark_callback_done` by the same agent (the message could not be delivered)."""
+    with session_scope(url) as session:
+        entry = session.get(Handoff, entry_id)
+        if entry is None or entry.status != CALLBACK_DONE or entry.agent_id != agent_id:
+            return False
+        details = dict(entry.details or {})
+        details.pop("contact", None)
+        entry.status, entry.agent_id, entry.closed_at, entry.summary = CALLBACK, None, None, ""
+        entry.details = details
+        return True
