@@ -15,6 +15,11 @@ NLU_GATE    ?= 0.93
 
 export VENV ACTIONS_VENV RASA_PORT ACTIONS_PORT MODEL_DIR MODEL_NAME TRACKER_DB
 export ACTIONS_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+# Rasa -> action server shared secret (endpoints.yml); random per make invocation unless set
+ifndef ACTIONS_TOKEN
+ACTIONS_TOKEN := $(shell head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+endif
+export ACTIONS_TOKEN
 export TRACKER_DIALECT ?= sqlite
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
@@ -57,7 +62,7 @@ run: train store widget  ## start the action server, Rasa (REST + socket.io + AP
 	@scripts/run.sh
 
 chat: train store  ## talk to the assistant in the terminal (starts the action server too)
-	@$(ABIN)/python -m rasa_sdk --actions actions --port $(ACTIONS_PORT) > .rasa/actions-chat.log 2>&1 & \
+	@$(ABIN)/python -m dianxiaoer.action_server --port $(ACTIONS_PORT) > .rasa/actions-chat.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  $(BIN)/rasa shell --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --endpoints endpoints.yml
 

@@ -12,14 +12,34 @@ import hmac
 import os
 import time
 
+from dianxiaoer.settings import is_production
+
 TOKEN_SECRET_ENV = "SHOP_TOKEN_SECRET"
-# Used only when the variable is unset, so the demo runs out of the box; `make run`
-# prints a warning and any real deployment sets its own secret.
+# Used only in demo mode when the variable is unset, so the demo runs out of the box;
+# `make run` says so on start (dianxiaoer.startup_check). Production refuses it.
 DEMO_SECRET = "dianxiaoer-demo-secret-change-me"
+#: A signed token may be minted ahead of the verifier's clock by this much.
+CLOCK_SKEW_SECONDS = 60
+
+
+class MissingSecretError(RuntimeError):
+    """A production process was asked to sign or verify without its own secret."""
 
 
 def _secret() -> bytes:
-    return (os.environ.get(TOKEN_SECRET_ENV) or DEMO_SECRET).encode()
+    secret = os.environ.get(TOKEN_SECRET_ENV)
+    if secret and secret != DEMO_SECRET:
+        return secret.encode()
+    if is_production():
+        # the startup check refuses this earlier; never sign with a public secret
+        raise MissingSecretError(f"{TOKEN_SECRET_ENV} must be set in production")
+    return (secret or DEMO_SECRET).encode()
+
+
+def _max_ttl() -> int:
+    from dianxiaoer.policy import get_policy
+
+    return int(get_policy()["verification.token_ttl_seconds"])
 
 
 def _sign(payload: str, secret: bytes) -> str:
@@ -28,23 +48,36 @@ def _sign(payload: str, secret: bytes) -> str:
 
 
 def mint_token(customer_id: str, ttl_seconds: int, now: float | None = None) -> str:
-    """A token "customer_id.expiry.signature" the shop page passes in message metadata."""
+    """A token "customer_id.expiry.signature" the shop page passes in message metadata.
+
+    The lifetime is capped at the policy's `verification.token_ttl_seconds`: a longer one
+    would be refused by `verify_token` anyway.
+    """
+    ttl_seconds = min(int(ttl_seconds), _max_ttl())
     expiry = int((now if now is not None else time.time()) + ttl_seconds)
     payload = f"{customer_id}.{expiry}"
     return f"{payload}.{_sign(payload, _secret())}"
 
 
 def verify_token(token: str | None, now: float | None = None) -> str | None:
-    """The customer id of a valid, unexpired token, else None."""
-    if not token or not isinstance(token, str) or token.count(".") != 2:
+    """The customer id of a valid, unexpired token, else None.
+
+    A token that expires later than the maximum lifetime from now is refused too: whoever
+    holds the secret cannot hand out tokens that never expire.
+    """
+    if not token or not isinstance(token, str) or token.count(".") != 2 or len(token) > 512:
         return None
     customer_id, expiry, signature = token.split(".")
-    if not hmac.compare_digest(_sign(f"{customer_id}.{expiry}", _secret()), signature):
+    if not hmac.compare_digest(
+        _sign(f"{customer_id}.{expiry}", _secret()).encode(), signature.encode("utf-8", "replace")
+    ):
         return None
+    current = now if now is not None else time.time()
     try:
-        if int(expiry) < (now if now is not None else time.time()):
-            return None
+        expires = int(expiry)
     except ValueError:
+        return None
+    if expires < current or expires > current + _max_ttl() + CLOCK_SKEW_SECONDS:
         return None
     return customer_id or None
 

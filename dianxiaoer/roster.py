@@ -26,9 +26,20 @@ ID_PATTERN = re.compile(r"^[a-z0-9_-]{1,32}$")
 
 
 def with_tokens(people: list[dict], env_prefix: str) -> list[dict]:
-    """Each person with their login token: `<env_prefix><ID>` if set, else "demo-<id>"."""
+    """Each person with their login token: `<env_prefix><ID>` if set, else "demo-<id>".
+
+    In production (DXE_MODE) there is no demo token: an unset variable is an empty token,
+    which never matches (and the start-up check refuses to start without it).
+    """
+    from dianxiaoer.settings import is_production
+
+    fallback = "" if is_production() else "demo-{id}"
     return [
-        {**p, "token": os.environ.get(f"{env_prefix}{p['id'].upper()}", f"demo-{p['id']}")}
+        {
+            **p,
+            "token": os.environ.get(f"{env_prefix}{p['id'].upper()}")
+            or fallback.format(id=p["id"]),
+        }
         for p in people
     ]
 

@@ -6,13 +6,21 @@ cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
 : "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${MODEL_DIR:=models}" "${MODEL_NAME:=dianxiaoer}"
 : "${ACTIONS_URL:=http://127.0.0.1:$ACTIONS_PORT/webhook}" "${TRACKER_DIALECT:=sqlite}" "${TRACKER_DB:=.rasa/tracker.db}"
-: "${RASA_HOST:=0.0.0.0}" "${LOG_DIR:=.rasa/logs}" "${WEB_PORT:=8080}"
-# Rasa's HTTP API is on for the web app (agent replies, hand-back); its token stays on
-# this machine: a random one per start unless RASA_API_TOKEN is set.
-: "${RASA_API_TOKEN:=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+: "${LOG_DIR:=.rasa/logs}" "${WEB_PORT:=8080}"
+# Loopback unless widened: RASA_HOST / WEB_HOST=0.0.0.0 to serve other machines (the
+# browser needs both: the shop page from the web app, socket.io from Rasa).
+: "${RASA_HOST:=127.0.0.1}" "${WEB_HOST:=127.0.0.1}" "${ACTIONS_HOST:=127.0.0.1}"
+# Rasa's HTTP API is on for the web app (agent replies, hand-back), and the action server
+# answers only Rasa; both secrets stay on this machine: random per start unless set.
+random_token() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+: "${RASA_API_TOKEN:=$(random_token)}" "${ACTIONS_TOKEN:=$(random_token)}"
 export ACTIONS_URL TRACKER_DIALECT TRACKER_DB RASA_TELEMETRY_ENABLED=false
-export RASA_PORT WEB_PORT RASA_API_TOKEN RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
+export RASA_PORT WEB_PORT WEB_HOST ACTIONS_HOST RASA_API_TOKEN ACTIONS_TOKEN RASA_URL="${RASA_URL:-http://127.0.0.1:$RASA_PORT}"
 mkdir -p "$(dirname "$TRACKER_DB")" "$LOG_DIR"
+
+# DXE_MODE=demo (default) prints which public demo values are in use; production stops
+# here when a secret is missing or a demo value (dianxiaoer/startup_check.py).
+"${ACTIONS_VENV:-.venv-actions}/bin/python" -m dianxiaoer.startup_check all || exit 2
 
 pids=()
 stop() {
@@ -25,7 +33,7 @@ stop() {
 trap stop INT TERM EXIT
 
 echo "==> starting action server on :$ACTIONS_PORT (log: $LOG_DIR/actions.log)"
-"${ACTIONS_VENV:-.venv-actions}/bin/python" -m rasa_sdk --actions actions --port "$ACTIONS_PORT" >"$LOG_DIR/actions.log" 2>&1 &
+"${ACTIONS_VENV:-.venv-actions}/bin/python" -m dianxiaoer.action_server --host "$ACTIONS_HOST" --port "$ACTIONS_PORT" >"$LOG_DIR/actions.log" 2>&1 &
 pids+=($!)
 echo "==> starting Rasa server on :$RASA_PORT (REST + socket.io; log: $LOG_DIR/rasa.log)"
 "$BIN/rasa" run --model "$MODEL_DIR/$MODEL_NAME.tar.gz" --endpoints endpoints.yml \
@@ -49,6 +57,7 @@ until curl -sf -o /dev/null "http://127.0.0.1:$RASA_PORT/" && curl -sf -o /dev/n
   done
   sleep 1
 done
+[ "${DXE_MODE:-demo}" = production ] || demo_note="    DEMO MODE: public demo logins below; DXE_MODE=production for a real shop."
 cat <<MSG
 ==> ready after $(( $(date +%s) - start )) s
     REST:      curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"a","message":"你好"}'
@@ -56,6 +65,8 @@ cat <<MSG
     actions:   http://localhost:$ACTIONS_PORT/health
     shop page: http://localhost:$WEB_PORT/   (widget: /widget.js)
     console:   http://localhost:$WEB_PORT/console   (demo agent tokens: demo-wangfang, demo-liuyang, demo-chenjing)
+    Listening on $RASA_HOST (Rasa), $WEB_HOST (web app), $ACTIONS_HOST (actions).
+${demo_note:-}
     Ctrl-C stops all three.
 MSG
 wait -n "${pids[@]}"

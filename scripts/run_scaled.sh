@@ -10,7 +10,7 @@ BIN=${VENV:-.venv}/bin
 ABIN=${ACTIONS_VENV:-.venv-actions}/bin
 : "${MODEL_DIR:=models}" "${MODEL_NAME:=dianxiaoer}"
 # public entry (haproxy): REST, socket.io and the token-protected HTTP API
-: "${LB_HOST:=0.0.0.0}" "${LB_PORT:=${RASA_PORT:-5005}}" "${LB_STATS_PORT:=8404}"
+: "${LB_HOST:=127.0.0.1}" "${LB_PORT:=${RASA_PORT:-5005}}" "${LB_STATS_PORT:=8404}"
 # the replicas listen on this machine only; one port per replica
 : "${RASA_REPLICA_PORTS:=5006 5007}" "${REPLICA_HOST:=127.0.0.1}"
 : "${ACTIONS_PORT:=5055}" "${WEB_PORT:=8080}"
@@ -26,7 +26,10 @@ ABIN=${ACTIONS_VENV:-.venv-actions}/bin
 : "${RUN_DIR:=.rasa/scaled}" "${LOG_DIR:=$RUN_DIR/logs}"
 # a killed or crashed replica is started again (as Kubernetes would); 0 turns that off
 : "${RESTART_REPLICAS:=1}"
-: "${RASA_API_TOKEN:=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+random_token() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+# Rasa's HTTP API (web app) and the action server (Rasa) answer only these secrets
+: "${RASA_API_TOKEN:=$(random_token)}" "${ACTIONS_TOKEN:=$(random_token)}"
+: "${WEB_HOST:=127.0.0.1}" "${ACTIONS_HOST:=127.0.0.1}"
 read -r -a replica_ports <<<"$RASA_REPLICA_PORTS"
 mkdir -p "$RUN_DIR" "$LOG_DIR"
 rm -f "$RUN_DIR/ready"
@@ -47,7 +50,7 @@ else
 fi
 export TRACKER_PG_HOST TRACKER_PG_PORT TRACKER_PG_USER TRACKER_PG_PASSWORD TRACKER_PG_DB
 export REDIS_HOST REDIS_PORT REDIS_LOCK_DB REDIS_PASSWORD REDIS_KEY_PREFIX
-export TRACKER_URL DATABASE_URL RASA_API_TOKEN RASA_TELEMETRY_ENABLED=false
+export TRACKER_URL DATABASE_URL RASA_API_TOKEN ACTIONS_TOKEN WEB_HOST RASA_TELEMETRY_ENABLED=false
 export ACTIONS_URL="${ACTIONS_URL:-http://127.0.0.1:$ACTIONS_PORT/webhook}"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 # the web app talks to Rasa through the balancer and tells browsers the public port
@@ -185,8 +188,9 @@ supervise() {
   done
 }
 
+"$ABIN/python" -m dianxiaoer.startup_check all || exit 2
 echo "==> starting action server on :$ACTIONS_PORT (log: $LOG_DIR/actions.log)"
-"$ABIN/python" -m rasa_sdk --actions actions --port "$ACTIONS_PORT" >"$LOG_DIR/actions.log" 2>&1 &
+"$ABIN/python" -m dianxiaoer.action_server --host "$ACTIONS_HOST" --port "$ACTIONS_PORT" >"$LOG_DIR/actions.log" 2>&1 &
 pids+=($!); echo "$!" >"$RUN_DIR/actions.pid"
 i=0
 for port in "${replica_ports[@]}"; do

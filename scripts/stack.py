@@ -56,8 +56,24 @@ def prepare_store(env: dict[str, str]) -> None:
 
 
 def actions_command(port: int) -> list[str]:
-    """The action server (rasa_sdk) on `port`."""
-    return [str(ABIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    """The action server (rasa_sdk behind the shared secret, dianxiaoer.action_server)."""
+    return [str(ABIN / "python"), "-m", "dianxiaoer.action_server", "--port", str(port)]
+
+
+_ACTIONS_TOKEN: list[str] = []
+
+
+def actions_token() -> str:
+    """The shared secret between Rasa and the action server for servers started here.
+
+    `ACTIONS_TOKEN` when set, else a random one for this process (every server it starts
+    gets the same, so its Rasa servers can call its action servers).
+    """
+    if not _ACTIONS_TOKEN:
+        import secrets
+
+        _ACTIONS_TOKEN.append(os.environ.get("ACTIONS_TOKEN") or secrets.token_hex(16))
+    return _ACTIONS_TOKEN[0]
 
 
 def rasa_command(
@@ -90,7 +106,11 @@ def web_command() -> list[str]:
 
 
 def spawn(command: list[str], env: dict[str, str], log: Path, mode: str = "w") -> subprocess.Popen:
-    """Start `command` in the project directory, in its own process group, output to `log`."""
+    """Start `command` in the project directory, in its own process group, output to `log`.
+
+    The environment gets `ACTIONS_TOKEN` unless it has one (`actions_token()`).
+    """
+    env = {**env, "ACTIONS_TOKEN": env.get("ACTIONS_TOKEN") or actions_token()}
     with open(log, mode) as out:
         return subprocess.Popen(
             command,

@@ -393,9 +393,12 @@ def create_app() -> Sanic:
 
 
 def main() -> None:
-    """Run the web app (WEB_PORT, default 8080)."""
+    """Run the web app (WEB_PORT, default 8080; WEB_HOST, default loopback)."""
+    from dianxiaoer.startup_check import require
+
+    require("web")  # production refuses demo secrets; demo says so
     port = int(os.environ.get("WEB_PORT", "8080"))
-    create_app().run(host=os.environ.get("WEB_HOST", "0.0.0.0"), port=port, access_log=False)
+    create_app().run(host=os.environ.get("WEB_HOST", "127.0.0.1"), port=port, access_log=False)
 
 
 if __name__ == "__main__":
