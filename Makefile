@@ -26,7 +26,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install data train store demo-data widget browser-deps run chat test lint validate pytest test-browser test-core test-nlu eval kb-report bench-kb lock clean training-report report review-unanswered merge-reviewed bench-report run-scaled bench-scale scale-deps bench
+.PHONY: help install data train store demo-data widget browser-deps run chat test lint validate pytest test-browser test-core test-nlu eval kb-report bench-kb lock clean training-report report review-unanswered merge-reviewed bench-report run-scaled bench-scale scale-deps bench eval-real
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -109,6 +109,14 @@ eval: train  ## held-out NLU report (per-intent P/R/F1, confusion matrix, histog
 	@$(BIN)/python -m dianxiaoer.evaluation faq tests/knowledge/faq_heldout.yml
 	@$(BIN)/python -m dianxiaoer.evaluation complaints tests/complaints/heldout.yml --min-accuracy 0.8
 	@$(BIN)/python -m dianxiaoer.evaluation summary results/nlu
+
+REALDEV ?= ../shared/realdev
+eval-real: train store widget  ## real shoppers' messages (../shared/realdev, measuring only): share answered acceptably
+	@if [ ! -f "$(REALDEV)/converse.py" ]; then \
+	  echo "==> eval-real skipped: $(REALDEV) not found: no real-message set to measure on"; \
+	else mkdir -p results && \
+	  $(BIN)/python $(REALDEV)/converse.py $(REALDEV)/cases.yml --start --min-single 0 --min-multi 0 \
+	    --report results/realdev.json; fi
 
 kb-report: install  ## every seed item and the knowledge entry covering it
 	@$(BIN)/python -m dianxiaoer.kb_report
