@@ -389,6 +389,7 @@ def create_app() -> Sanic:
     from webapp.analytics import register as register_analytics  # /analytics, /api/analytics/*
 
     register_analytics(app)
+    __import__("webapp.callbacks").callbacks.register(app)  # callback requests, webapp/callbacks.py
     return app
 
 

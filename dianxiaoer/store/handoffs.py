@@ -232,14 +232,18 @@ def callbacks(
     groups: tuple[str, ...] | None = None,
     statuses: tuple[str, ...] = (CALLBACK,),
     url: str | None = None,
+    conversation_id: str | None = None,
 ) -> list[CallbackView]:
     """Callback requests (default: the open ones) of these skill groups, oldest first.
 
-    `groups` None means every group (a supervisor's view).
+    `groups` None means every group (a supervisor's view); `conversation_id` limits the
+    list to one conversation.
     """
     query = _with_customer().where(Handoff.status.in_(statuses))
     if groups is not None:
         query = query.where(Handoff.skill_group.in_(groups))
+    if conversation_id is not None:
+        query = query.where(Handoff.conversation_id == conversation_id)
     with session_scope(url) as session:
         rows = session.execute(query.order_by(Handoff.queued_at, Handoff.id)).all()
         return [_callback_view(h, c) for h, c in rows]

@@ -76,6 +76,7 @@ def test_responses_used_only_by_actions_are_really_used():
             PROJECT_ROOT / "dianxiaoer" / "nlg.py",
             PROJECT_ROOT / "dianxiaoer" / "knowledge.py",
             PROJECT_ROOT / "webapp" / "app.py",  # agent joined / hand-back messages
+            PROJECT_ROOT / "webapp" / "callbacks.py",  # an agent's callback message
         ]
     )
     form_questions = {
