@@ -23,6 +23,9 @@ class Settings:
     followup_delay_seconds: float | None
     followup_grace_seconds: float | None
     followup_sweep_seconds: float | None
+    #: UNANSWERED_MAX_BYTES [5 MB]: the unanswered log rotates past it; UNANSWERED_KEEP [5] files
+    unanswered_max_bytes: int
+    unanswered_keep: int
 
 
 #: DXE_MODE: "demo" (the default; `make run` says so loudly) or "production".
@@ -73,4 +76,6 @@ def get_settings() -> Settings:
         # override followup.recovery_grace_seconds and followup.sweep_seconds (tests)
         followup_grace_seconds=_seconds("FOLLOWUP_RECOVERY_GRACE_SECONDS"),
         followup_sweep_seconds=_seconds("FOLLOWUP_SWEEP_SECONDS"),
+        unanswered_max_bytes=int(os.environ.get("UNANSWERED_MAX_BYTES") or 5_000_000),
+        unanswered_keep=int(os.environ.get("UNANSWERED_KEEP") or 5),
     )
