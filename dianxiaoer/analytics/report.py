@@ -21,6 +21,7 @@ from dianxiaoer.analytics.charts import (
     REFUSAL_NAMES,
     render_all,
 )
+from dianxiaoer.analytics.privacy import mask_metrics
 
 STYLE = """
 body{font:14px/1.5 -apple-system,"PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",
@@ -44,6 +45,10 @@ def _pct(value: float) -> str:
 
 def _minutes(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def _hours(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds / 3600:.1f} h"
 
 
 def _table(headers: list[str], rows: list[list]) -> str:
@@ -78,6 +83,7 @@ def render_html(metrics: dict, charts: dict[str, bytes]) -> str:
     t, r, h = metrics["totals"], metrics["resolution"], metrics["handoffs"]
     fb, cs, co = metrics["fallbacks"], metrics["csat"], metrics["complaints"]
     de, rt, ag = metrics["delays"], metrics["returns"], metrics["agents"]
+    cb = metrics["callbacks"]
     f = metrics["filters"]
     scope = f"{f['since'] or '开始'} — {f['until'] or '至今'}" + (
         f"，渠道 {f['channel']}" if f["channel"] else "，全部渠道"
@@ -157,6 +163,33 @@ def render_html(metrics: dict, charts: dict[str, bytes]) -> str:
             ),
             f"{h['conversations']} of {t['conversations']} conversations handed off "
             f"({_pct(h['rate'])}), {h['episodes']} handoffs.",
+        ),
+        (
+            "回电 Callbacks",
+            "",
+            _table(
+                ["", "count"],
+                [
+                    ["requested 登记", cb["requested"]],
+                    ["contacted 已联系", cb["contacted"]],
+                    ["open 待回电", cb["open"]],
+                ]
+                + [[f"contacted by {way}", n] for way, n in cb["by_way"].items()],
+            )
+            + _table(
+                ["", "count", "mean", "median", "p90"],
+                [
+                    [
+                        "time to contact 回电用时",
+                        cb["time_to_contact"]["count"],
+                        _hours(cb["time_to_contact"]["mean_s"]),
+                        _hours(cb["time_to_contact"]["median_s"]),
+                        _hours(cb["time_to_contact"]["p90_s"]),
+                    ]
+                ],
+            ),
+            "Handoffs asked outside service hours; time to contact runs from the request "
+            "to the agent marking it done (phone call or message).",
         ),
         (
             "未识别 Fallbacks",
@@ -268,7 +301,11 @@ def render_html(metrics: dict, charts: dict[str, bytes]) -> str:
 
 
 def write_report(metrics: dict, out: Path) -> dict[str, Path]:
-    """Write index.html, one PNG per chart and metrics.json into `out`; returns the paths."""
+    """Write index.html, one PNG per chart and metrics.json into `out`; returns the paths.
+
+    Customer-written texts are masked again here (`mask_metrics`), whatever made `metrics`.
+    """
+    metrics = mask_metrics(metrics)
     out.mkdir(parents=True, exist_ok=True)
     charts = render_all(metrics)
     paths = {}

@@ -31,11 +31,16 @@ import yaml
 
 from dianxiaoer.analytics.conversations import conversations
 from dianxiaoer.analytics.privacy import (
+    ADDRESS,
+    BANK_CARD,
     EMAIL,
+    ID_CARD,
     MOBILE,
     NAME,
     NUMBER,
     ORDER,
+    PHONE,
+    PLACEHOLDERS,
     TAIL,
     TRACKING,
     Masker,
@@ -62,10 +67,14 @@ STAND_INS = {
     ORDER: "123456789012",
     TRACKING: "SF1234567890123",
     MOBILE: "13800000000",
+    PHONE: "010-12345678",
     TAIL: "1234",
     NUMBER: "12345",
     EMAIL: "user@example.com",
     NAME: "张三",
+    ADDRESS: "北京市海淀区中关村大街1号",
+    ID_CARD: "110101199001011234",
+    BANK_CARD: "6222020000000000000",
 }
 ACCEPTED = {"ok", True}
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -221,7 +230,7 @@ def export_review(
         "the knowledge base's unanswered log. Range: "
         f"{scope['since'] or 'start'} .. {scope['until'] or 'now'}, channel "
         f"{scope['channel'] or 'all'}; generated {datetime.now(SHANGHAI):%Y-%m-%d %H:%M}.\n"
-        "Personal data is masked: <订单号> <运单号> <手机号> <尾号> <号码> <邮箱> <姓名>.\n"
+        f"Personal data is masked: {' '.join(PLACEHOLDERS)}.\n"
         "To label: set each entry's intent to the right domain intent and `review: ok`\n"
         "(entries left `todo` are ignored). Then: make merge-reviewed REVIEW=<this file>\n"
         "(adds them to data/nlu/reviewed.yml; see docs/analytics.md)."
