@@ -74,6 +74,7 @@ class Episode:
     first_reply_at: float | None = None
     closed_at: float | None = None
     handed_back: bool = False
+    contact_how: str | None = None  # a callback's: phone or message
 
 
 @dataclass
@@ -147,7 +148,9 @@ class Conversation:
                     h.claimed_at,
                     h.first_reply_at,
                     h.closed_at,
-                    h.closed_at is not None,
+                    # a contacted callback is closed too, but was never the bot's to resume
+                    h.closed_at is not None and not h.status.startswith("callback"),
+                    h.contact_how,
                 )
                 for h in self.handoffs
             ]

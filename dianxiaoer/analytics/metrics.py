@@ -9,7 +9,9 @@ Definitions (also in docs/analytics.md):
 - fallback turn: a bot-answered customer message with intent nlu_fallback or for which
   the fallback action (action_suggest_intents) ran;
 - handoff: a queue row in the shop store during the conversation, or the
-  `handoff_requested` slot set by an action.
+  `handoff_requested` slot set by an action;
+- callback: a handoff asked outside service hours (status callback, callback_done once an
+  agent contacted the customer); time to contact = contact time - request time.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ TOP = 15
 TOP_GROUPS = 20
 #: Handoff reasons always listed (others appear when they occur).
 REASONS = ("asked", "anger", "revenge", "fallback", "lockout")
+#: Queue statuses of a callback request before and after the agent's contact.
+CALLBACK_STATUSES = ("callback", "callback_done")
+#: How agents reach the customer of a callback.
+CONTACT_WAYS = ("phone", "message")
 PSYCHOLOGY = ("venting", "respect", "remedy", "recognition", "showing", "revenge")
 #: Replies that tell the customer a return is not possible, by cause.
 RETURN_REFUSALS = {
@@ -107,6 +113,9 @@ class Accumulator:
         self.first_reply: list[float] = []
         self.per_agent: dict[str, list[float]] = defaultdict(list)
         self.per_agent_handoffs = Counter()
+        self.callbacks = Counter()
+        self.callback_ways = Counter()
+        self.to_contact: list[float] = []
         self.bot_turns = 0
         self.fallback_turns = 0
         self.with_fallback = 0
@@ -171,6 +180,11 @@ class Accumulator:
             if e.first_reply_at is not None and e.claimed_at is not None:
                 self.first_reply.append(e.first_reply_at - e.claimed_at)
                 self.per_agent[e.agent_id or "?"].append(e.first_reply_at - e.claimed_at)
+            if e.status in CALLBACK_STATUSES:
+                self.callbacks[e.status] += 1
+                if e.status == "callback_done" and e.closed_at is not None and e.queued_at:
+                    self.to_contact.append(e.closed_at - e.queued_at)
+                    self.callback_ways[e.contact_how or "?"] += 1
 
         # fallbacks and intents
         fallbacks = 0
@@ -260,6 +274,13 @@ class Accumulator:
                 "by_reason": reasons,
                 "by_status": dict(sorted(self.episode_status.items())),
                 "time_to_agent": duration_stats(self.to_agent),
+            },
+            "callbacks": {
+                "requested": sum(self.callbacks.values()),
+                "contacted": self.callbacks["callback_done"],
+                "open": self.callbacks["callback"],
+                "by_way": {w: self.callback_ways.get(w, 0) for w in CONTACT_WAYS},
+                "time_to_contact": duration_stats(self.to_contact),
             },
             "fallbacks": {
                 "bot_turns": self.bot_turns,

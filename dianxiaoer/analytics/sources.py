@@ -219,6 +219,8 @@ class HandoffRow:
     claimed_at: float | None
     first_reply_at: float | None
     closed_at: float | None
+    #: how an agent reached the customer of a callback (phone, message), else None
+    contact_how: str | None = None
 
 
 @dataclass(frozen=True)
@@ -321,10 +323,12 @@ def load_shop(url: str | None = None, filters: Filters = Filters()) -> ShopData:
                 h.claimed_at,
                 h.first_reply_at,
                 h.closed_at,
+                h.details,
             ),
             h.queued_at,
         ).order_by(h.queued_at, h.id),
     ):
+        contact = row.details.get("contact") if isinstance(row.details, dict) else None
         data.handoffs[row.conversation_id].append(
             HandoffRow(
                 row.id,
@@ -336,6 +340,7 @@ def load_shop(url: str | None = None, filters: Filters = Filters()) -> ShopData:
                 _ts(row.claimed_at),
                 _ts(row.first_reply_at),
                 _ts(row.closed_at),
+                contact.get("how") if isinstance(contact, dict) else None,
             )
         )
     r = Rating.__table__.c

@@ -92,6 +92,14 @@ def test_every_metric_over_all_conversations(stores):
                 "max_s": 120.0,
             },
         },
+        # no conversation asked off duty (tests/analytics/test_callbacks.py has some)
+        "callbacks": {
+            "requested": 0,
+            "contacted": 0,
+            "open": 0,
+            "by_way": {"phone": 0, "message": 0},
+            "time_to_contact": ZERO_STATS,
+        },
         # 22 bot-answered turns (c-handback's message to the agent is not one)
         "fallbacks": {
             "bot_turns": 22,

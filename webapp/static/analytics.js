@@ -20,6 +20,7 @@
 
   const pct = (x) => (x * 100).toFixed(1) + "%";
   const min = (s) => (s === null || s === undefined ? "–" : (s / 60).toFixed(1) + " min");
+  const hrs = (s) => (s === null || s === undefined ? "–" : (s / 3600).toFixed(1) + " h");
 
   function el(tag, text, cls) {
     const n = document.createElement(tag);
@@ -84,7 +85,7 @@
     m.channels.forEach((c) => sel.appendChild(new Option(c, c)));
     sel.value = current;
 
-    const a = m.agents, co = m.complaints, de = m.delays, rt = m.returns;
+    const a = m.agents, co = m.complaints, de = m.delays, rt = m.returns, cb = m.callbacks;
     const parts = [
       section("daily", "每日会话 Conversations per day", "daily", [
         table(["day", "conversations", "customer msgs", "bot msgs", "agent msgs"],
@@ -103,6 +104,12 @@
         ]),
         table(["agent", "claimed", "first replies", "mean first reply"],
           a.per_agent.map((x) => [x.agent, x.handoffs, x.count, min(x.mean_s)])),
+      ]),
+      section("callbacks", "回电 Callbacks", null, [
+        table(["", "count"], [["requested 登记", cb.requested], ["contacted 已联系", cb.contacted],
+          ["open 待回电", cb.open], ...Object.entries(cb.by_way).map(([w, n]) => [`contacted by ${w}`, n])]),
+        table(["", "count", "mean", "median", "p90"], [["time to contact 回电用时", cb.time_to_contact.count,
+          hrs(cb.time_to_contact.mean_s), hrs(cb.time_to_contact.median_s), hrs(cb.time_to_contact.p90_s)]]),
       ]),
       section("fallbacks", "未识别 Fallbacks", "fallbacks", [
         table(["guessed intent", "bot turns", "fallbacks", "rate"],
