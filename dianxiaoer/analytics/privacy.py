@@ -90,6 +90,7 @@ _KEEP = re.compile(
     re.I,
 )
 _TRACKING = re.compile(r"(?<![0-9A-Za-z])(?:[A-Za-z]{2,3}\d{10,15}|\d{13,15})(?![0-9A-Za-z])")
+_MOBILE_INTL = re.compile(r"(?<!\d)(?:\+86|0086)[- ]?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 _MOBILE = re.compile(r"(?<![\d+])(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 _LANDLINE = re.compile(
     r"(?<!\d)(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[- ]?[2-9]\d{2,3}[- ]?\d{4}"
@@ -232,6 +233,7 @@ class Masker:
         text = _ID_CARD.sub(put(ID_CARD), text)
         text = _KEEP.sub(keep, text)
         text = _BANK_CARD.sub(put(BANK_CARD), text)
+        text = _MOBILE_INTL.sub(put(MOBILE), text)  # before the 13-digit tracking numbers
         text = _TRACKING.sub(put(TRACKING), text)
         text = _MOBILE.sub(put(MOBILE), text)
         text = _LANDLINE.sub(put(PHONE), text)
