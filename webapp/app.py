@@ -6,17 +6,24 @@ reaches a browser. Agent messages, the
 agent-joined and hand-back messages reach the customer's widget through Rasa
 (`POST /conversations/<id>/tracker/events?output_channel=socketio&execute_side_effects=true`),
 so they are in the tracker like every other message.
+
+Conversation ids are whatever the customer's channel sent (`conversation_path` quotes
+them for Rasa's API, and every call checks that Rasa answered for that very id); the
+console sends them in the query string or the JSON body, never as a path segment.
+Agents see, read and claim only their skill groups' conversations (`roster.sees_group`;
+a supervisor sees all). Headers, body limit and login attempt limits: webapp/security.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import requests
 import yaml
@@ -26,15 +33,29 @@ from sanic.request import Request
 from dianxiaoer import followups, handoff, roster
 from dianxiaoer.auth import mint_token, verify_customer_token
 from dianxiaoer.policy import get_policy
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.settings import PROJECT_ROOT, is_production
 from dianxiaoer.store import handoffs, repository
+from webapp import security
 from webapp.training import register as register_training
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 AGENTS_FILE = PROJECT_ROOT / "config" / "agents.yml"
 CANNED_FILE = PROJECT_ROOT / "config" / "canned_replies.yml"
 DEMO_CUSTOMERS = {"C1001": "张伟", "C1002": "李娜"}
 STARTED = datetime.now(timezone.utc)
+#: Characters a conversation id keeps unquoted in a Rasa API path: RFC 3986 path
+#: characters other than "/" (letters, digits and "-._~" are never quoted). Rasa 3.6 does
+#: not percent-decode `<conversation_id:path>`, so an id made of these reaches it as it is;
+#: "/", "%", spaces, Chinese etc. are quoted (and then name another id unless Rasa decodes
+#: them: `conversation_tracker` notices and nothing is sent).
+PATH_SAFE = "!$&'()*+,;=:@"
+MAX_CONVERSATION_ID = 255  # Rasa's tracker store column
+
+
+class ConversationUnreachable(Exception):
+    """Rasa's API answered for another conversation id than the one asked for."""
 
 
 def rasa_url() -> str:
@@ -57,42 +78,107 @@ def agents() -> list[dict]:
 
 
 def agent_for(request: Request) -> dict | None:
-    """The agent whose token the request carries."""
-    token = request.headers.get("x-agent-token") or ""
-    return next((a for a in agents() if token and a["token"] == token), None)
+    """The agent whose token the request carries (looked up in constant time).
+
+    The app's request middleware has already looked it up under the login attempt limits
+    (`security.check_login`); outside a request cycle it is looked up here.
+    """
+    if hasattr(request.ctx, "agent"):
+        return request.ctx.agent
+    return roster.find_by_token(agents(), request.headers.get("x-agent-token"))
+
+
+def may_read(agent: dict, entry: handoffs.HandoffView | None) -> bool:
+    """Whether `agent` may read this conversation.
+
+    A supervisor always; an agent while it waits or is handled in one of their skill
+    groups, or is their own.
+    """
+    if roster.is_supervisor(agent):
+        return True
+    return entry is not None and (
+        entry.agent_id == agent["id"] or roster.sees_group(agent, entry.skill_group)
+    )
+
+
+def conversation_path(conversation_id: str, suffix: str) -> str:
+    """`/conversations/<id>/<suffix>` with the id quoted as one path segment.
+
+    "." and ".." are percent-encoded so that no client removes them as dot segments.
+    """
+    segment = quote(conversation_id, safe=PATH_SAFE)
+    if segment in (".", ".."):
+        segment = segment.replace(".", "%2E")
+    return f"/conversations/{segment}/{suffix}"
+
+
+def _rasa_call(method: str, path: str, params: dict | None = None, timeout: float = 15, **kw):
+    params = {**(params or {}), "token": os.environ.get("RASA_API_TOKEN", "")}
+    r = requests.request(method, f"{rasa_url()}{path}", params=params, timeout=timeout, **kw)
+    r.raise_for_status()
+    return r.json()
 
 
 async def rasa(method: str, path: str, **kwargs: Any) -> Any:
-    """Call Rasa's HTTP API with the server-side token."""
-    params = {**kwargs.pop("params", {}), "token": os.environ.get("RASA_API_TOKEN", "")}
+    """Call Rasa's HTTP API with the server-side token (`path` already quoted)."""
+    return await asyncio.to_thread(_rasa_call, method, path, **kwargs)
 
-    def call():
-        r = requests.request(method, f"{rasa_url()}{path}", params=params, timeout=15, **kwargs)
-        r.raise_for_status()
-        return r.json()
 
-    return await asyncio.to_thread(call)
+def _same_conversation(conversation_id: str, tracker: dict) -> dict:
+    if not isinstance(tracker, dict) or tracker.get("sender_id") != conversation_id:
+        raise ConversationUnreachable(conversation_id)
+    return tracker
+
+
+def conversation_tracker_sync(conversation_id: str) -> dict:
+    """The conversation's tracker; ConversationUnreachable if Rasa names another id."""
+    tracker = _rasa_call("GET", conversation_path(conversation_id, "tracker"))
+    return _same_conversation(conversation_id, tracker)
+
+
+async def conversation_tracker(conversation_id: str) -> dict:
+    """The conversation's tracker (async); ConversationUnreachable if Rasa names another id."""
+    return await asyncio.to_thread(conversation_tracker_sync, conversation_id)
 
 
 def trigger_followup(conversation_id: str, ticket: str) -> None:
     """Run a recovered 回访 in its conversation (Rasa's trigger_intent; the sweeper's call)."""
-    r = requests.post(
-        f"{rasa_url()}/conversations/{quote(conversation_id, safe='')}/trigger_intent",
-        params={"output_channel": "latest", "token": os.environ.get("RASA_API_TOKEN", "")},
+    conversation_tracker_sync(conversation_id)  # never another conversation's 回访
+    _rasa_call(
+        "POST",
+        conversation_path(conversation_id, "trigger_intent"),
+        params={"output_channel": "latest"},
         json={"name": followups.FOLLOWUP_INTENT, "entities": {"ticket": ticket}},
         timeout=60,
     )
-    r.raise_for_status()
 
 
 async def send_to_customer(conversation_id: str, events: list[dict]) -> None:
-    """Append events (agent messages, pause/resume) and deliver bot messages live."""
-    await rasa(
+    """Append events (agent messages, pause/resume) and deliver bot messages live.
+
+    Checked first: the events go to this conversation id or nowhere.
+    """
+    await conversation_tracker(conversation_id)
+    tracker = await rasa(
         "POST",
-        f"/conversations/{conversation_id}/tracker/events",
+        conversation_path(conversation_id, "tracker/events"),
         params={"output_channel": "socketio", "execute_side_effects": "true"},
         json=events,
     )
+    _same_conversation(conversation_id, tracker)
+
+
+def requested_conversation(request: Request, in_path: str | None = None) -> str:
+    """The conversation id a console request names ("" when none, or too long).
+
+    From `?id=`, the JSON body's `conversation_id`, or (older clients) a percent-encoded
+    path segment.
+    """
+    body = request.json if isinstance(request.json, dict) else {}
+    value = request.args.get("id") or body.get("conversation_id") or ""
+    if not value and in_path:
+        value = unquote(in_path)
+    return value if isinstance(value, str) and len(value) <= MAX_CONVERSATION_ID else ""
 
 
 @lru_cache(maxsize=1)
@@ -148,6 +234,33 @@ def create_app() -> Sanic:
     """The Sanic application."""
     app = Sanic("dianxiaoer_web")
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    security.install(app, public_rasa_url)  # headers, CSP, body limit (webapp/security.py)
+
+    @app.on_request
+    async def agent_login(request: Request):
+        # every request with an agent token is a login attempt (console, analytics,
+        # trainer view, callbacks): looked up once, under the attempt limits
+        token = request.headers.get("x-agent-token") or ""
+        request.ctx.agent = None
+        if token:
+            agent, refused = security.check_login(
+                request, token, lambda t: roster.find_by_token(agents(), t)
+            )
+            if refused is not None:
+                return refused
+            request.ctx.agent = agent
+
+    @app.exception(ConversationUnreachable)
+    async def unreachable(request: Request, error: ConversationUnreachable):
+        return response.json(
+            {"error": "Rasa's API cannot address this conversation id; nothing was sent"},
+            status=409,
+        )
+
+    @app.exception(requests.RequestException)
+    async def rasa_down(request: Request, error: requests.RequestException):
+        log.error("Rasa API call failed: %s", error)
+        return response.json({"error": "the chat server is not reachable"}, status=502)
 
     @app.listener("after_server_start")
     async def start_followup_sweeper(app: Sanic, _loop) -> None:
@@ -178,7 +291,14 @@ def create_app() -> Sanic:
 
     @app.get("/api/config")
     async def config(request: Request):
-        return response.json({"rasa": public_rasa_url(request), "shop": get_policy()["shop.name"]})
+        return response.json(
+            {
+                "rasa": public_rasa_url(request),
+                "shop": get_policy()["shop.name"],
+                # the shop page offers the demo login only when there is one
+                "demo": not is_production(),
+            }
+        )
 
     @app.get("/api/products")
     async def products(request: Request):
@@ -196,20 +316,25 @@ def create_app() -> Sanic:
             ]
         )
 
-    @app.post("/api/login")
-    async def login(request: Request):
-        """Demo login: mints the signed customer token the bot verifies."""
-        customer = (request.json or {}).get("customer") if isinstance(request.json, dict) else None
-        if customer not in DEMO_CUSTOMERS:
-            return response.json({"error": "unknown demo customer"}, status=400)
-        ttl = get_policy()["verification.token_ttl_seconds"]
-        return response.json(
-            {
-                "customer": customer,
-                "name": DEMO_CUSTOMERS[customer],
-                "token": mint_token(customer, ttl),
-            }
-        )
+    if not is_production():
+        # demo mode only: in production this route does not exist (404), so no one can
+        # mint a customer token without the shop's real login
+
+        @app.post("/api/login")
+        async def login(request: Request):
+            """Demo login: mints the signed customer token the bot verifies."""
+            body = request.json if isinstance(request.json, dict) else {}
+            customer = body.get("customer")
+            if not isinstance(customer, str) or customer not in DEMO_CUSTOMERS:
+                return response.json({"error": "unknown demo customer"}, status=400)
+            ttl = get_policy()["verification.token_ttl_seconds"]
+            return response.json(
+                {
+                    "customer": customer,
+                    "name": DEMO_CUSTOMERS[customer],
+                    "token": mint_token(customer, ttl),
+                }
+            )
 
     @app.get("/api/orders")
     async def my_orders(request: Request):
@@ -250,10 +375,19 @@ def create_app() -> Sanic:
         wrapper.__name__ = handler.__name__
         return wrapper
 
+    def not_in_queue() -> response.HTTPResponse:
+        # another group's conversation answers like a missing one: nothing to learn
+        return response.json({"error": "no such conversation in your queue"}, status=404)
+
     @app.get("/api/agent/me")
     @guarded
     async def me(request: Request, agent: dict):
-        return response.json({k: agent[k] for k in ("id", "name", "skills")})
+        return response.json(
+            {
+                **{k: agent[k] for k in ("id", "name", "skills")},
+                "supervisor": roster.is_supervisor(agent),
+            }
+        )
 
     @app.get("/api/agent/queue")
     @guarded
@@ -272,12 +406,14 @@ def create_app() -> Sanic:
                 "skill_group": handoff.SKILL_NAMES[w.skill_group],
                 "reason": by_id[w.conversation_id].reason,
                 "tier": w.tier,
+                # the place in the whole queue (what the customer is told)
                 "position": handoff.position(waiting, w.conversation_id),
                 "queued_at": w.queued_at.isoformat(),
                 "mine": w.skill_group in agent["skills"],
                 "offered_to": names.get(handoff.choose_agent(w, states) or "", ""),
             }
             for w in ordered
+            if roster.sees_group(agent, w.skill_group)
         ]
         active = [
             {"conversation_id": e.conversation_id, "claimed_at": e.claimed_at.isoformat()}
@@ -289,9 +425,8 @@ def create_app() -> Sanic:
     @app.post("/api/agent/claim")
     @guarded
     async def claim(request: Request, agent: dict):
-        """Claim a conversation, or the next one ACD gives this agent."""
-        body = request.json if isinstance(request.json, dict) else {}
-        conversation = body.get("conversation_id")
+        """Claim a conversation of one's skill groups, or the next one ACD gives this agent."""
+        conversation = requested_conversation(request)
         if not conversation:
             states = handoffs.agent_states(agents(), STARTED)
             me_state = next(s for s in states if s.agent_id == agent["id"])
@@ -303,6 +438,14 @@ def create_app() -> Sanic:
             if nxt is None:
                 return response.json({"error": "nothing to claim"}, status=404)
             conversation = nxt.conversation_id
+        entry = handoffs.current(conversation)
+        if entry is None or not roster.sees_group(agent, entry.skill_group):
+            return not_in_queue()
+        if entry.status != "waiting":
+            return response.json({"error": "not waiting"}, status=409)
+        # before the claim: a conversation Rasa's API cannot address stays in the queue,
+        # unpaused (the bot keeps answering), instead of being paused with no agent's reply
+        await conversation_tracker(conversation)
         if not handoffs.claim(conversation, agent["id"], datetime.now(timezone.utc)):
             return response.json({"error": "not waiting"}, status=409)
         # the human takes over: the bot stops predicting (escalations queued unpaused)
@@ -316,15 +459,17 @@ def create_app() -> Sanic:
         )
         return response.json({"conversation_id": conversation})
 
-    @app.get("/api/agent/conversation/<conversation_id>")
-    @guarded
-    async def conversation(request: Request, agent: dict, conversation_id: str):
-        tracker = await rasa("GET", f"/conversations/{conversation_id}/tracker")
+    async def read_conversation(request: Request, agent: dict, in_path: str | None):
+        conversation_id = requested_conversation(request, in_path)
+        entry = handoffs.current(conversation_id) if conversation_id else None
+        if not conversation_id or not may_read(agent, entry):
+            return not_in_queue()
+        tracker = await conversation_tracker(conversation_id)
         messages, facts = transcript(tracker)
-        entry = handoffs.current(conversation_id)
         ticket = facts.get("last_ticket")
         return response.json(
             {
+                "conversation_id": conversation_id,
                 "messages": messages,
                 "facts": facts,
                 "ticket": repository.ticket_details(ticket) if ticket else None,
@@ -339,12 +484,11 @@ def create_app() -> Sanic:
             }
         )
 
-    @app.post("/api/agent/conversation/<conversation_id>/reply")
-    @guarded
-    async def reply(request: Request, agent: dict, conversation_id: str):
+    async def send_reply(request: Request, agent: dict, in_path: str | None):
+        conversation_id = requested_conversation(request, in_path)
         body = request.json if isinstance(request.json, dict) else {}
         text = str(body.get("text") or "").strip()[:1000]
-        entry = handoffs.current(conversation_id)
+        entry = handoffs.current(conversation_id) if conversation_id else None
         if not text:
             return response.json({"error": "empty reply"}, status=400)
         if entry is None or entry.status != "active" or entry.agent_id != agent["id"]:
@@ -356,12 +500,16 @@ def create_app() -> Sanic:
         handoffs.record_reply(conversation_id, agent["id"], datetime.now(timezone.utc))
         return response.json({"sent": True})
 
-    @app.post("/api/agent/conversation/<conversation_id>/handback")
-    @guarded
-    async def handback(request: Request, agent: dict, conversation_id: str):
+    async def hand_back(request: Request, agent: dict, in_path: str | None):
         """Close the human part: resume the bot, note a summary, ask for a rating."""
+        conversation_id = requested_conversation(request, in_path)
         body = request.json if isinstance(request.json, dict) else {}
         summary = str(body.get("summary") or "").strip()
+        entry = handoffs.current(conversation_id) if conversation_id else None
+        if entry is None or entry.status != "active" or entry.agent_id != agent["id"]:
+            return response.json({"error": "not your active conversation"}, status=409)
+        # checked before closing: the entry stays the agent's if Rasa cannot take it back
+        await conversation_tracker(conversation_id)
         if not handoffs.close(conversation_id, agent["id"], summary, datetime.now(timezone.utc)):
             return response.json({"error": "not your active conversation"}, status=409)
         await send_to_customer(
@@ -377,6 +525,39 @@ def create_app() -> Sanic:
             ],
         )
         return response.json({"closed": True})
+
+    # the id in the query string / JSON body (what the console sends) ...
+    @app.get("/api/agent/conversation")
+    @guarded
+    async def conversation(request: Request, agent: dict):
+        return await read_conversation(request, agent, None)
+
+    @app.post("/api/agent/reply")
+    @guarded
+    async def reply(request: Request, agent: dict):
+        return await send_reply(request, agent, None)
+
+    @app.post("/api/agent/handback")
+    @guarded
+    async def handback(request: Request, agent: dict):
+        return await hand_back(request, agent, None)
+
+    # ... and, for older clients, percent-encoded in the path (Sanic hands the segment over
+    # still encoded; "." and ".." cannot be sent this way: browsers drop dot segments)
+    @app.get("/api/agent/conversation/<conversation_id>")
+    @guarded
+    async def conversation_in_path(request: Request, agent: dict, conversation_id: str):
+        return await read_conversation(request, agent, conversation_id)
+
+    @app.post("/api/agent/conversation/<conversation_id>/reply")
+    @guarded
+    async def reply_in_path(request: Request, agent: dict, conversation_id: str):
+        return await send_reply(request, agent, conversation_id)
+
+    @app.post("/api/agent/conversation/<conversation_id>/handback")
+    @guarded
+    async def handback_in_path(request: Request, agent: dict, conversation_id: str):
+        return await hand_back(request, agent, conversation_id)
 
     @app.get("/api/agent/canned")
     @guarded

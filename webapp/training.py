@@ -5,6 +5,8 @@ signed trainee token: the page hands it to the widget (every message's metadata 
 it, so the bot records the practice under their id) and sends it back as
 `Authorization: Bearer …` for their own progress and plot. Trainers — agents with
 `trainer: true` — use their console token (`X-Agent-Token`) to see every trainee.
+Wrong tokens count against the client IP and the trainee (`security.check_login`): past the
+policy's `security` limits the login answers 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dianxiaoer import roleplay, roster
 from dianxiaoer.auth import mint_trainee_token, verify_trainee_token
 from dianxiaoer.policy import get_policy
 from dianxiaoer.store import training
+from webapp import security
 
 STATIC = Path(__file__).parent / "static"
 RECENT = 20
@@ -34,7 +37,10 @@ def trainer_of(request: Request) -> tuple[dict | None, response.HTTPResponse | N
     401 without a known token (403 if the caller is a logged-in trainee), 403 for an agent
     who is not a trainer.
     """
-    agent = roster.find_by_token(roster.agents(), request.headers.get("x-agent-token"))
+    if hasattr(request.ctx, "agent"):  # looked up under the login limits (webapp/app.py)
+        agent = request.ctx.agent
+    else:
+        agent = roster.find_by_token(roster.agents(), request.headers.get("x-agent-token"))
     if agent is None:
         if verify_trainee_token(_bearer(request)):
             return None, response.json({"error": "trainers only"}, status=403)
@@ -96,7 +102,15 @@ def register(app: Sanic) -> None:
     async def training_login(request: Request):
         """Roster name or id + token -> a signed trainee token (401 otherwise)."""
         body = request.json if isinstance(request.json, dict) else {}
-        person = roster.trainee_login(str(body.get("trainee") or ""), str(body.get("token") or ""))
+        who = str(body.get("trainee") or "").strip()[:64]
+        person, refused = security.check_login(
+            request,
+            str(body.get("token") or "")[:256],
+            lambda token: roster.trainee_login(who, token),
+            account=roster.trainee_account(who),
+        )
+        if refused is not None:
+            return refused  # 429: too many wrong tokens from this address or for this trainee
         if person is None:
             return response.json({"error": "wrong name or token"}, status=401)
         ttl = get_policy()["verification.token_ttl_seconds"]

@@ -14,6 +14,7 @@
   async function api(path) {
     const r = await fetch(path, { headers: { "X-Agent-Token": token } });
     if (r.status === 401) throw new Error("login");
+    if (r.status === 429) throw new Error("locked");
     if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || r.statusText);
     return r;
   }
@@ -157,11 +158,11 @@
       render(m);
       document.body.dataset.loaded = "true";
     } catch (e) {
-      if (e.message === "login") {
+      if (e.message === "login" || e.message === "locked") {
         sessionStorage.removeItem("dxe-agent");
         $("login").hidden = false;
         $("board").hidden = true;
-        $("login-error").textContent = token ? "令牌无效 (invalid token)" : "";
+        $("login-error").textContent = e.message === "locked" ? "登录失败次数过多，请稍后再试" : token ? "令牌无效 (invalid token)" : "";
       } else {
         $("board-error").textContent = "加载失败：" + e.message;
       }

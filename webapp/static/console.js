@@ -17,7 +17,7 @@
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await r.json();
-    if (!r.ok) throw new Error(data.error || r.status);
+    if (!r.ok) throw Object.assign(new Error(data.error || r.status), { status: r.status });
     return data;
   };
 
@@ -25,7 +25,7 @@
     try {
       const me = await api("GET", "/api/agent/me");
       sessionStorage.setItem("dxe-agent", token);
-      $("me").textContent = `${me.name}（${me.skills.join("/")}）`;
+      $("me").textContent = `${me.name}（${me.supervisor ? "主管 · 全部技能组" : me.skills.join("/")}）`;
       $("login").hidden = true;
       $("desk").hidden = false;
       const canned = await api("GET", "/api/agent/canned");
@@ -39,7 +39,7 @@
       refresh();
       setInterval(refresh, 2000);
     } catch (e) {
-      $("login-error").textContent = "令牌无效";
+      $("login-error").textContent = e.status === 429 ? "登录失败次数过多，请稍后再试" : "令牌无效";
     }
   }
 
@@ -50,7 +50,12 @@
       const li = el("li", `#${w.position} ${w.skill_group} · ${w.reason} · ${w.conversation_id.slice(0, 8)}${offer}`, `tier${w.tier}`);
       li.dataset.conversation = w.conversation_id;
       li.onclick = async () => {
-        await api("POST", "/api/agent/claim", { conversation_id: w.conversation_id });
+        try {
+          await api("POST", "/api/agent/claim", { conversation_id: w.conversation_id });
+        } catch (e) {
+          $("facts").textContent = `无法接入该会话：${e.message}`;
+          return;
+        }
         open(w.conversation_id);
         refresh();
       };
@@ -65,8 +70,10 @@
     if (current) show(current);
   }
 
+  // conversation ids are whatever the customer's channel chose ("/", "..", Chinese...):
+  // always sent encoded in the query string or in the JSON body, never as a path segment
   async function show(id) {
-    const c = await api("GET", `/api/agent/conversation/${encodeURIComponent(id)}`);
+    const c = await api("GET", `/api/agent/conversation?id=${encodeURIComponent(id)}`);
     const f = c.facts;
     const ticket = c.ticket ? ` · 工单 ${c.ticket.number}（${c.ticket.kind}${c.ticket.psychology ? " · " + c.ticket.psychology : ""}）` : "";
     $("facts").textContent = `会话 ${id} · 技能组 ${c.handoff ? c.handoff.skill_group : "-"} · 原因 ${c.handoff ? c.handoff.reason : "-"} · 客户 ${f.verified_customer || "未验证"} · 订单 ${f.verified_order || "-"} · 怒气 ${f.anger ?? 0}${ticket}`;
@@ -89,14 +96,14 @@
   $("reply-form").onsubmit = async (e) => {
     e.preventDefault();
     if (!current || !$("reply").value.trim()) return;
-    await api("POST", `/api/agent/conversation/${encodeURIComponent(current)}/reply`, { text: $("reply").value });
+    await api("POST", "/api/agent/reply", { conversation_id: current, text: $("reply").value });
     $("reply").value = "";
     show(current);
   };
   $("handback-form").onsubmit = async (e) => {
     e.preventDefault();
     if (!current) return;
-    await api("POST", `/api/agent/conversation/${encodeURIComponent(current)}/handback`, { summary: $("summary").value });
+    await api("POST", "/api/agent/handback", { conversation_id: current, summary: $("summary").value });
     $("summary").value = "";
     current = null;
     $("transcript").replaceChildren();

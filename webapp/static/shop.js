@@ -1,5 +1,6 @@
 // Demo shop: product list, product page (page context for the widget), demo login that
-// mints the signed customer token, "我的订单". All data is rendered with textContent.
+// mints the signed customer token (demo mode only: /api/config says `demo`; production has
+// no /api/login), "我的订单". All data is rendered with textContent.
 (async function () {
   const $ = (id) => document.getElementById(id);
   const el = (tag, text, cls) => {
@@ -8,6 +9,12 @@
     if (cls) n.className = cls;
     return n;
   };
+  const cfg = await (await fetch("/api/config")).json();
+  if (!cfg.demo) {
+    // no demo login here: the buttons go, and so does a token minted earlier in demo mode
+    ["login-zhang", "login-li"].forEach((id) => $(id).remove());
+    localStorage.removeItem("dxe-login");
+  }
   const login = JSON.parse(localStorage.getItem("dxe-login") || "null");
   window.DXE_CUSTOMER_TOKEN = login ? login.token : null;
   window.DXE_CONTEXT = { page: location.pathname };
@@ -24,8 +31,10 @@
     localStorage.removeItem("dxe-session"); // a new shopper: a new conversation
     location.reload();
   }
-  $("login-zhang").onclick = () => doLogin("C1001");
-  $("login-li").onclick = () => doLogin("C1002");
+  if (cfg.demo) {
+    $("login-zhang").onclick = () => doLogin("C1001");
+    $("login-li").onclick = () => doLogin("C1002");
+  }
   $("logout").onclick = () => {
     localStorage.removeItem("dxe-login");
     localStorage.removeItem("dxe-session");
@@ -64,7 +73,7 @@
     const box = $("orders");
     box.hidden = false;
     window.DXE_CONTEXT = { page: "orders" };
-    if (!login) { box.replaceChildren(el("p", "请先登录演示账号（张伟或李娜）。")); return; }
+    if (!login) { box.replaceChildren(el("p", cfg.demo ? "请先登录演示账号（张伟或李娜）。" : "请先登录。")); return; }
     const r = await fetch("/api/orders", { headers: { Authorization: `Bearer ${login.token}` } });
     const orders = await r.json();
     const table = el("table");
@@ -89,7 +98,6 @@
   route();
 
   // the widget: one script tag, configured with the Rasa socket.io address
-  const cfg = await (await fetch("/api/config")).json();
   const tag = document.createElement("script");
   tag.src = "/widget.js";
   tag.dataset.server = cfg.rasa;

@@ -131,7 +131,7 @@
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ trainee: $("trainee").value.trim(), token: $("trainee-token").value.trim() }),
     });
-    if (!r.ok) { $("login-error").textContent = "姓名/工号或令牌不对"; return; }
+    if (!r.ok) { $("login-error").textContent = r.status === 429 ? "登录失败次数过多，请稍后再试" : "姓名/工号或令牌不对"; return; }
     login = await r.json();
     sessionStorage.setItem("dxe-trainee", JSON.stringify(login));
     localStorage.removeItem("dxe-session"); // a new trainee: a new conversation
@@ -173,7 +173,7 @@
       await refreshTrainer();
     } catch (e) {
       sessionStorage.removeItem("dxe-trainer");
-      $("trainer-error").textContent = e.status === 403 ? "这个坐席不是培训主管" : "令牌无效";
+      $("trainer-error").textContent = e.status === 403 ? "这个坐席不是培训主管" : e.status === 429 ? "登录失败次数过多，请稍后再试" : "令牌无效";
       return;
     }
     sessionStorage.setItem("dxe-trainer", agentToken);
