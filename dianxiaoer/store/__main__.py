@@ -1,32 +1,131 @@
-"""`python -m dianxiaoer.store prepare|reset-demo` (run by `make store` / `make demo-data`)."""
+"""`python -m dianxiaoer.store prepare|reset-demo [--force]` (`make store` / `make demo-data`).
+
+prepare     migrate the store; load the demo data if it has no orders yet
+reset-demo  delete every row and load the demo data again (times relative to now) — only
+            when the store holds nothing but demo data (`dianxiaoer.store.demo.survey`)
+            and DXE_MODE is not production; otherwise it lists what is not demo data and
+            exits with 2. --force deletes anyway, printing per table what it deletes.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from dianxiaoer.settings import is_production, mode
 from dianxiaoer.store.db import database_url, session_scope, upgrade
-from dianxiaoer.store.demo import clear_store, load_demo_data
+from dianxiaoer.store.demo import TableSurvey, clear_store, load_demo_data, survey
+
+#: Exit code of a refused reset-demo.
+REFUSED = 2
 
 
 def _safe_url() -> str:
     url = database_url()
-    return url.split("@")[-1] if "@" in url else url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL SQLAlchemy parses: show where, never who
+        return url.split("@")[-1]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Migrate the store; load (or reload) the demo data."""
-    args = sys.argv[1:] if argv is None else argv
-    command = args[0] if args else "prepare"
-    if command not in {"prepare", "reset-demo"}:
-        print("usage: python -m dianxiaoer.store prepare|reset-demo", file=sys.stderr)
-        return 2
+def _table_lines(tables: list[TableSurvey], only_foreign: bool = False) -> list[str]:
+    width = max((len(t.table) for t in tables), default=0)
+    lines = []
+    for t in tables:
+        if only_foreign and not t.not_demo:
+            continue
+        line = f"    {t.table:<{width}}  {t.rows:>9,} row" + ("" if t.rows == 1 else "s")
+        if t.not_demo:
+            more = ", …" if t.not_demo > len(t.examples) else ""
+            line += f", {t.not_demo:,} not demo data (e.g. {', '.join(t.examples)}{more})"
+        lines.append(line)
+    return lines
+
+
+def _refusal(reason: str, tables: list[TableSurvey]) -> int:
+    lines = [f"error: reset-demo refused: {reason}", *_table_lines(tables, only_foreign=True)]
+    lines += [
+        "    Nothing was deleted. To delete every row of this store anyway: make demo-data "
+        "FORCE=1 (python -m dianxiaoer.store reset-demo --force).",
+    ]
+    print("\n".join(lines), file=sys.stderr)
+    return REFUSED
+
+
+def reset_demo(force: bool = False) -> int:
+    """Delete the store's rows and load the demo data; 2 if refused (see module docstring)."""
+    where = _safe_url()
+    if is_production() and not force:
+        return _refusal(
+            f"DXE_MODE=production, and reset-demo deletes every row of the shop store at {where}.",
+            [],
+        )
+    with session_scope() as session:
+        before = survey(session)
+    foreign = sum(t.not_demo for t in before)
+    if foreign and not force:
+        return _refusal(
+            f"the shop store at {where} holds {foreign:,} rows that are not demo data:", before
+        )
     upgrade()
     with session_scope() as session:
-        if command == "reset-demo":
-            clear_store(session)
+        # again inside the deleting transaction: a writer may have added rows meanwhile
+        tables = survey(session)
+        foreign = sum(t.not_demo for t in tables)
+        if foreign and not force:
+            session.rollback()
+            return _refusal(
+                f"the shop store at {where} holds {foreign:,} rows that are not demo data:",
+                tables,
+            )
+        if tables:
+            heading = (
+                f"==> reset-demo --force: deleting every row of the shop store at {where} "
+                f"({foreign:,} not demo data):"
+                if force
+                else f"==> deleting the demo data in the shop store at {where}:"
+            )
+            print("\n".join([heading, *_table_lines(tables)]))
+        clear_store(session)
+        load_demo_data(session)
+    print(f"==> shop store ready at {where} (demo data loaded)")
+    return 0
+
+
+def prepare() -> int:
+    """Migrate the store; load the demo data if it has no orders yet."""
+    upgrade()
+    with session_scope() as session:
         loaded = load_demo_data(session)
     print(f"==> shop store ready at {_safe_url()}" + (" (demo data loaded)" if loaded else ""))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `prepare` (default) or `reset-demo [--force]`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m dianxiaoer.store",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", nargs="?", default="prepare", choices=("prepare", "reset-demo"))
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="reset-demo: delete whatever the store holds, listing it per table",
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        mode()
+    except ValueError as error:  # DXE_MODE neither demo nor production
+        print(f"error: {error}", file=sys.stderr)
+        return REFUSED
+    if args.command == "reset-demo":
+        return reset_demo(force=args.force)
+    return prepare()
 
 
 if __name__ == "__main__":

@@ -2,16 +2,25 @@
 
 The eight demo orders behave the same whatever the day: 202611010002 is always a
 delayed parcel, 202611010003 always inside the seven-day window, and so on.
+
+`survey` tells whether a store holds only demo data before `make demo-data` deletes it
+(`python -m dianxiaoer.store reset-demo`): its customers, products and orders must be
+exactly the demo ones (ids with their names, phones and owners) and its staff-training
+rows those of the demo trainees or of "chat-…" trainees. What conversations leave behind
+(tickets, coupons, ratings, handoffs, returns, verification attempts, …) can only name
+customers and orders of the store, so it is demo data when they are; rows that name no
+one (a complaint before verification) go with them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Table, and_, func, inspect, not_, or_, select
 from sqlalchemy.orm import Session
 
 from dianxiaoer.service_hours import SHANGHAI
@@ -28,6 +37,21 @@ from dianxiaoer.store.models import (
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "demo_shop.yml"
 _FLAGS = ("customized", "perishable", "digital", "periodical")
+#: The demo orders (built in `load_demo_data`) and the customer each belongs to.
+DEMO_ORDERS = {
+    "202611010001": "C1001",
+    "202611010002": "C1001",
+    "202611010003": "C1002",
+    "202611010004": "C1002",
+    "202611010005": "C1001",
+    "202611010006": "C1002",
+    "202611010007": "C1001",
+    "202611010008": "C1002",
+}
+#: Trainees who train in the chat without logging in are recorded as "chat-<conversation>".
+CHAT_TRAINEE_PREFIX = "chat-"
+#: Ids shown per table when a store holds more than the demo data.
+EXAMPLES = 5
 
 
 def load_catalogue(path: Path = CATALOGUE_FILE) -> dict:
@@ -280,3 +304,110 @@ def clear_store(session: Session) -> None:
     for table in reversed(Base.metadata.sorted_tables):
         session.execute(table.delete())
     session.flush()
+
+
+@dataclass(frozen=True)
+class DemoSet:
+    """What the demo data consists of, by id."""
+
+    customers: dict[str, tuple[str, str]]  # id -> (name, phone)
+    products: dict[str, str]  # id -> name
+    orders: dict[str, str]  # id -> customer id
+    trainees: frozenset[str]
+
+
+def demo_set(path: Path = CATALOGUE_FILE) -> DemoSet:
+    """The demo customers, products, orders and trainees."""
+    catalogue = load_catalogue(path)
+    return DemoSet(
+        customers={c["id"]: (c["name"], str(c["phone"])) for c in catalogue["customers"]},
+        products={p["id"]: p["name"] for p in catalogue["products"]},
+        orders=dict(DEMO_ORDERS),
+        trainees=frozenset(catalogue.get("demo_trainees") or ()),
+    )
+
+
+@dataclass
+class TableSurvey:
+    """One non-empty table of the store: its rows, and those that are not demo data."""
+
+    table: str
+    rows: int
+    not_demo: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+def _not_demo(table: Table, columns: set[str], demo: DemoSet) -> tuple[ColumnElement, str] | None:
+    """(condition true for rows that are not demo data, column to show) or None."""
+    c = table.c
+    if table.name == "customers":
+        return (
+            not_(
+                or_(
+                    *(
+                        and_(c.id == cid, c.name == name, c.phone == phone)
+                        for cid, (name, phone) in demo.customers.items()
+                    )
+                )
+            ),
+            "id",
+        )
+    if table.name == "products":
+        return (
+            not_(or_(*(and_(c.id == pid, c.name == name) for pid, name in demo.products.items()))),
+            "id",
+        )
+    if table.name == "orders":
+        return (
+            not_(
+                or_(*(and_(c.id == oid, c.customer_id == cid) for oid, cid in demo.orders.items()))
+            ),
+            "id",
+        )
+    if "trainee_id" in columns:
+        demo_trainee = or_(
+            c.trainee_id.in_(sorted(demo.trainees)),
+            c.trainee_id.like(CHAT_TRAINEE_PREFIX + "%"),
+        )
+        return not_(demo_trainee), "trainee_id"
+    return None
+
+
+def survey(session: Session, demo: DemoSet | None = None) -> list[TableSurvey]:
+    """Every non-empty table of the store with its rows and the rows that are not demo.
+
+    Only tables (and columns) the database has are read, so a store at an older
+    migration can be surveyed before it is upgraded. Children of customers, products and
+    orders (stock, items, payments, shipments, scans) and what conversations created
+    count as demo data once those are; see the module docstring.
+    """
+    from dianxiaoer.store.models import Base
+
+    demo = demo or demo_set()
+    inspector = inspect(session.connection())
+    existing = set(inspector.get_table_names())
+    found = []
+    for table in Base.metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        rows = session.scalar(select(func.count()).select_from(table)) or 0
+        if not rows:
+            continue
+        entry = TableSurvey(table.name, rows)
+        columns = {col["name"] for col in inspector.get_columns(table.name)}
+        check = _not_demo(table, columns, demo)
+        if check is not None:
+            condition, shown = check
+            entry.not_demo = (
+                session.scalar(select(func.count()).select_from(table).where(condition)) or 0
+            )
+            if entry.not_demo:
+                column = table.c[shown]
+                entry.examples = [
+                    str(v)
+                    for v in session.scalars(
+                        select(column).where(condition).distinct().order_by(column).limit(EXAMPLES)
+                    )
+                ]
+        found.append(entry)
+    return found
