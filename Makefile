@@ -44,8 +44,8 @@ train: install  ## train the model when data/config/domain changed
 store: install  ## migrate the shop store (SQLite, or DATABASE_URL) and load demo data if empty
 	@$(ABIN)/python -m dianxiaoer.store prepare
 
-demo-data: install  ## reload the demo data (times relative to now) into an empty or demo store
-	@$(ABIN)/python -m dianxiaoer.store reset-demo
+demo-data: install  ## reload the demo data (times relative to now); refuses a store with other data (FORCE=1 deletes it, listing it)
+	@$(ABIN)/python -m dianxiaoer.store reset-demo $(if $(FORCE),--force)
 
 widget:  ## build the chat widget (npm ci + esbuild) into webapp/static/widget.js when its sources changed
 	@scripts/build_widget.sh
