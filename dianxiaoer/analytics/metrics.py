@@ -229,7 +229,8 @@ class Accumulator:
             elif reply == "utter_delay_compensation":
                 self.compensated += count
         for r in c.returns:
-            self.return_reasons[r.reason or "?"] += 1
+            # a return reason may be the customer's own words (from_text)
+            self.return_reasons[self.mask(r.reason) if r.reason else "?"] += 1
             self.return_status[r.status] += 1
 
     def result(self) -> dict:
