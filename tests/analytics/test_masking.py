@@ -183,3 +183,54 @@ def test_mask_metrics_masks_the_texts_customers_wrote():
     # the rest untouched, the input not changed
     assert out["intents"] == metrics["intents"] and out["filters"] == metrics["filters"]
     assert metrics["returns"]["by_reason"]["收件人李娜，寄错了"] == 1
+
+
+def test_every_export_is_masked(stores, tmp_path):
+    """The review export, the metrics (report and analytics API) and the report files."""
+    import json
+
+    from sqlalchemy import update
+
+    from dianxiaoer.analytics.metrics import compute_metrics
+    from dianxiaoer.analytics.report import write_report
+    from dianxiaoer.analytics.review import export_review
+    from dianxiaoer.store.db import session_scope
+    from dianxiaoer.store.models import ReturnRequest
+
+    # (no short digit strings: the report embeds PNGs as base64)
+    secrets = ("建国路", "88号", "王小明", "13812345678", "李娜")
+    log = tmp_path / "unanswered.jsonl"
+    log.write_text(
+        json.dumps(
+            {
+                "time": "2026-11-02T10:00:00+08:00",
+                "sender_id": "x-addr",
+                # written raw, as before masking existed
+                "text": "寄到北京市朝阳区建国路88号3栋2单元501，收件人王小明 13812345678",
+                "intent": "ask_faq",
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "review.yml"
+    export_review(out, tracker=stores.tracker, shop=stores.shop, log_path=log)
+    review = out.read_text(encoding="utf-8")
+    assert "寄到<地址>，收件人<姓名> <手机号>" in review
+    assert "<地址>" in review.split("Personal data is masked:")[1].splitlines()[0]
+
+    # a return reason typed by the customer
+    with session_scope(stores.shop) as session:
+        session.execute(
+            update(ReturnRequest)
+            .where(ReturnRequest.rma == stores.numbers["rma"])
+            .values(reason="收件人李娜寄错了，电话13812345678")
+        )
+    metrics = compute_metrics(tracker=stores.tracker, shop=stores.shop)
+    assert metrics["returns"]["by_reason"] == {"收件人<姓名>寄错了，电话<手机号>": 1}
+    paths = write_report(metrics, tmp_path / "report")
+    for path in (paths["metrics"], paths["html"], out):
+        text = path.read_text(encoding="utf-8")
+        for secret in secrets:
+            assert secret not in text, (path.name, secret)
