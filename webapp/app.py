@@ -23,14 +23,14 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import requests
 import yaml
 from sanic import Sanic, response
 from sanic.request import Request
 
-from dianxiaoer import followups, handoff, roster
+from dianxiaoer import conversation_ids, followups, handoff, roster
 from dianxiaoer.auth import mint_token, verify_customer_token
 from dianxiaoer.policy import get_policy
 from dianxiaoer.settings import PROJECT_ROOT, is_production
@@ -45,12 +45,6 @@ AGENTS_FILE = PROJECT_ROOT / "config" / "agents.yml"
 CANNED_FILE = PROJECT_ROOT / "config" / "canned_replies.yml"
 DEMO_CUSTOMERS = {"C1001": "张伟", "C1002": "李娜"}
 STARTED = datetime.now(timezone.utc)
-#: Characters a conversation id keeps unquoted in a Rasa API path: RFC 3986 path
-#: characters other than "/" (letters, digits and "-._~" are never quoted). Rasa 3.6 does
-#: not percent-decode `<conversation_id:path>`, so an id made of these reaches it as it is;
-#: "/", "%", spaces, Chinese etc. are quoted (and then name another id unless Rasa decodes
-#: them: `conversation_tracker` notices and nothing is sent).
-PATH_SAFE = "!$&'()*+,;=:@"
 MAX_CONVERSATION_ID = 255  # Rasa's tracker store column
 
 
@@ -104,12 +98,12 @@ def may_read(agent: dict, entry: handoffs.HandoffView | None) -> bool:
 def conversation_path(conversation_id: str, suffix: str) -> str:
     """`/conversations/<id>/<suffix>` with the id quoted as one path segment.
 
-    "." and ".." are percent-encoded so that no client removes them as dot segments.
+    Rasa 3.6 does not percent-decode the id (`dianxiaoer.conversation_ids`): ids of plain
+    path characters (letters, digits, "-._~:@" …) reach it as they are; others ("/", "%",
+    spaces, Chinese) name another id unless Rasa's app decodes them, which
+    `conversation_tracker` notices before anything is sent.
     """
-    segment = quote(conversation_id, safe=PATH_SAFE)
-    if segment in (".", ".."):
-        segment = segment.replace(".", "%2E")
-    return f"/conversations/{segment}/{suffix}"
+    return f"/conversations/{conversation_ids.path_segment(conversation_id)}/{suffix}"
 
 
 def _rasa_call(method: str, path: str, params: dict | None = None, timeout: float = 15, **kw):
