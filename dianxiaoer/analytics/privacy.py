@@ -75,7 +75,10 @@ _HALF_WIDTH = str.maketrans(
     | {"＠": "@", "＋": "+", "－": "-", "．": "."}
 )
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# (each pattern starts only where its run starts, so a long run of digits stays linear)
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+)
 _ID_CARD = re.compile(
     r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
     r"\d{3}[\dXx](?![0-9A-Za-z])"
@@ -114,12 +117,12 @@ _ADMIN = (
     rf"{_PLACE_CH}{{1,7}}?(?:自治区|自治區|自治州|特别行政区|特別行政區|省|市|"
     r"(?<![小社])[区區]|县|縣|旗|镇|鎮|乡|鄉|街道|村)"
 )
-_ROAD = rf"(?:{_PLACE_CH}|{_NUMERAL}){{1,10}}?(?:大道|大街|路|街|巷|胡同)"
+_ROAD = rf"(?:{_PLACE_CH}|[0-9]){{1,10}}?(?:大道|大街|路|街|巷|胡同)"  # 一 is a _PLACE_CH
 _COMMUNITY = (
     rf"{_PLACE_CH}{{2,10}}?(?:小区|小區|花园|花園|公寓|大厦|大廈|新村|家园|家園|苑|社区|社區)"
 )
 _NUM = (
-    rf"(?:{_NUMERAL}+|[A-Za-z])(?:[-－之]{_NUMERAL}+)? ?"
+    rf"(?:(?<![0-9]){_NUMERAL}{{1,6}}|[A-Za-z])(?:[-－之]{_NUMERAL}{{1,6}})? ?"
     r"(?:号院|號院|号楼|號樓|号|號|弄|栋|棟|幢|座|单元|單元|楼|樓|层|層|室|户|戶|段|巷)"
 )
 _PART = rf"(?P<admin>{_ADMIN})|(?P<road>{_ROAD})|(?P<community>{_COMMUNITY})|(?P<num>{_NUM})"
@@ -287,7 +290,7 @@ class Masker:
         def run(match: re.Match) -> str:
             span = match.group(0).rstrip()
             kinds = _part_kinds(span)
-            weak = _WEAK_CUE.search(text[: match.start()]) is not None
+            weak = _WEAK_CUE.search(text[max(0, match.start() - 8) : match.start()]) is not None
             if _is_street_level(kinds) or (weak and {"road", "community"} & set(kinds)):
                 return sentinel + match.group(0)[len(span) :]
             return match.group(0)

@@ -234,3 +234,15 @@ def test_every_export_is_masked(stores, tmp_path):
         text = path.read_text(encoding="utf-8")
         for secret in secrets:
             assert secret not in text, (path.name, secret)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1" * 20000, "一" * 20000, "１２" * 5000, "寄到建国路" * 3000, "北京市建国路1号，" * 2000],
+)
+def test_long_inputs_take_linear_time(text):
+    import time
+
+    started = time.perf_counter()
+    mask(text)
+    assert time.perf_counter() - started < 1.0
