@@ -246,3 +246,16 @@ def test_long_inputs_take_linear_time(text):
     started = time.perf_counter()
     mask(text)
     assert time.perf_counter() - started < 1.0
+
+
+def test_every_placeholder_has_a_stand_in_that_it_masks():
+    """merge-reviewed turns placeholders into stand-ins; masking gives them back."""
+    from dianxiaoer.analytics.privacy import NAME
+    from dianxiaoer.analytics.review import STAND_INS
+
+    assert set(STAND_INS) == set(PLACEHOLDERS)
+    for placeholder, stand_in in STAND_INS.items():
+        if placeholder == NAME:
+            assert mask(f"我叫{stand_in}") == f"我叫{NAME}"
+        else:
+            assert mask(stand_in) == placeholder, stand_in
