@@ -42,6 +42,14 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "compensation.coupon_valid_days": int,
     "verification.max_failures": int,
     "verification.token_ttl_seconds": int,
+    "verification.order_failures": int,
+    "verification.customer_failures": int,
+    "verification.failure_window_minutes": (int, float),
+    "verification.cooling_minutes": (int, float),
+    "verification.sender_attempts": int,
+    "verification.ip_attempts": int,
+    "verification.rate_window_minutes": (int, float),
+    "verification.lockout_handoff_hours": (int, float),
     "unpaid.auto_cancel_hours": int,
     "invoice.kinds": list,
     "invoice.request_within_days": int,
@@ -77,6 +85,14 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "nlu.fallback_min_confidence": (int, float),
 }
 
+# Verification limits, per conversation and across them (dianxiaoer/verification.py):
+# all positive.
+VERIFICATION_LIMITS = tuple(
+    key
+    for key in REQUIRED_KEYS
+    if key.startswith("verification.") and key != "verification.token_ttl_seconds"
+)
+
 
 class PolicyError(ValueError):
     """The policy file is missing, unreadable or incomplete."""
@@ -97,6 +113,10 @@ class Policy:
                 raise PolicyError(f"{source}: '{key}' must be {expected}, got {value!r}")
         if self.get("returns.no_reason_hours") != 24 * self.get("returns.no_reason_days"):
             raise PolicyError(f"{source}: no_reason_hours must equal 24 × no_reason_days")
+        # a limit of 0 would refuse every check (or, as a window, count nothing)
+        for key in VERIFICATION_LIMITS:
+            if self.get(key) <= 0:
+                raise PolicyError(f"{source}: '{key}' must be positive")
 
     def get(self, dotted_key: str, default: Any = None) -> Any:
         """Return the value at `a.b.c`, or `default` when a part is missing."""

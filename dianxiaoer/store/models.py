@@ -351,3 +351,53 @@ class Followup(Base):
     done_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class VerificationAttempt(Base):
+    """One phone-tail check (dianxiaoer.verification), kept across conversations.
+
+    Written before the tail is compared (outcome "pending"), then "failed" or "matched";
+    a check refused by a lock or a rate limit is "refused" and was never compared. No
+    foreign keys: the order number a guesser types need not exist.
+    """
+
+    __tablename__ = "verification_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
+    sender: Mapped[str] = mapped_column(String(255), index=True)
+    client_ip: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class VerificationLock(Base):
+    """A lock of the phone-tail check for an order, customer, conversation id or IP.
+
+    `locked_until` in the past means unlocked. `lockout_handoff_at` (orders) is when a
+    lockout last queued the order for a human, so guessing cannot flood the queue.
+    """
+
+    __tablename__ = "verification_locks"
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    lockout_handoff_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime]
+
+
+class SideEffect(Base):
+    """A shop change an action made once (ticket, coupon, cancellation, return, ...).
+
+    Keyed by conversation, action and anchor (the offer accepted or the message answered):
+    an action that runs again for the same anchor — a retried turn, or the customer saying
+    yes again because the first answer never arrived — gets `result` back instead of
+    making the change a second time. Written in the transaction of the change itself.
+    """
+
+    __tablename__ = "side_effects"
+    conversation_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    action: Mapped[str] = mapped_column(String(48), primary_key=True)
+    anchor: Mapped[str] = mapped_column(String(255), primary_key=True)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]

@@ -2,6 +2,14 @@
 
 Every function takes an optional `url` (tests pass their own database) and an explicit
 `now` where time matters.
+
+The commands that change the shop for a customer (tickets, coupons, cancellations,
+returns, complaints) take an optional `key`
+(`EffectKey`: conversation, action, anchor). With a key the change is made once: the key
+is written in the change's own transaction, and a call with a key already done returns
+the first call's result. So a turn that is retried — the action server died after the
+change, or the customer says yes again because the answer never reached them — neither
+issues a second coupon or ticket nor loses the one that was made.
 """
 
 from __future__ import annotations
@@ -11,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from dianxiaoer.store.db import session_scope
@@ -25,8 +34,95 @@ from dianxiaoer.store.models import (
     Rating,
     ReturnRequest,
     Shipment,
+    SideEffect,
     Ticket,
 )
+
+
+def insert_ignore(session: Session, model: type, values: dict) -> bool:
+    """Insert a row unless its primary key exists (also when two insert it at once).
+
+    True when this call inserted it. On PostgreSQL a concurrent insert of the same key
+    waits for the other transaction, so only one of them gets True.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        statement = dialect_insert(model.__table__).values(**values).on_conflict_do_nothing()
+        return session.execute(statement).rowcount == 1
+    try:
+        with session.begin_nested():
+            session.execute(insert(model.__table__).values(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class EffectKey:
+    """What a shop change answers: made once per conversation, action and anchor.
+
+    The anchor is what the change is about, e.g. the offer the customer accepted
+    ("compensate:<order>:<ticket>") or the message that asked for it.
+    """
+
+    conversation_id: str
+    action: str
+    anchor: str
+
+    def columns(self) -> dict[str, str]:
+        """The key as SideEffect columns (cut to their lengths)."""
+        return {
+            "conversation_id": self.conversation_id[:255],
+            "action": self.action[:48],
+            "anchor": self.anchor[:255],
+        }
+
+
+_NOT_DONE = object()
+
+
+def _done_before(session: Session, key: EffectKey | None, now: datetime):
+    """The result of `key` if it was done before; else `_NOT_DONE` (and the key is taken).
+
+    Taking the key is part of the caller's transaction: if the change fails, the key is
+    free again.
+    """
+    if key is None:
+        return _NOT_DONE
+    columns = key.columns()
+    if insert_ignore(session, SideEffect, {**columns, "result": {}, "created_at": now}):
+        return _NOT_DONE
+    row = session.get(
+        SideEffect,
+        (columns["conversation_id"], columns["action"], columns["anchor"]),
+        populate_existing=True,
+    )
+    return row.result.get("value")
+
+
+def _remember(session: Session, key: EffectKey | None, value):
+    """Store the result of the change made under `key`; returns `value`."""
+    if key is not None:
+        columns = key.columns()
+        row = session.get(
+            SideEffect, (columns["conversation_id"], columns["action"], columns["anchor"])
+        )
+        row.result = {"value": value}
+    return value
+
+
+def side_effect(key: EffectKey, url: str | None = None):
+    """The stored result of `key`, or None if it was not done (tests, diagnostics)."""
+    columns = key.columns()
+    with session_scope(url) as session:
+        row = session.get(
+            SideEffect, (columns["conversation_id"], columns["action"], columns["anchor"])
+        )
+        return None if row is None else row.result.get("value")
 
 
 @dataclass(frozen=True)
@@ -255,13 +351,17 @@ def create_ticket(
     details: dict | None = None,
     url: str | None = None,
     conversation_id: str | None = None,
+    key: EffectKey | None = None,
 ) -> str:
-    """Open a ticket; returns its number.
+    """Open a ticket; returns its number (once per `key`).
 
     Kinds: urge (催件), complaint, invoice, handoff, aftersale, feedback, retention.
     """
     with session_scope(url) as session:
-        return _add_ticket(
+        done = _done_before(session, key, now)
+        if done is not _NOT_DONE:
+            return done
+        number = _add_ticket(
             session,
             kind,
             now,
@@ -271,6 +371,7 @@ def create_ticket(
             details,
             conversation_id=conversation_id,
         )
+        return _remember(session, key, number)
 
 
 def open_ticket_for(order_id: str, kind: str, url: str | None = None) -> str | None:
@@ -283,6 +384,32 @@ def open_ticket_for(order_id: str, kind: str, url: str | None = None) -> str | N
         )
 
 
+def _add_coupon(
+    session: Session,
+    customer_id: str,
+    amount: float,
+    min_spend: float,
+    valid_days: int,
+    reason: str,
+    now: datetime,
+) -> str:
+    code = _number("QY", now)
+    while session.get(Coupon, code) is not None:
+        code = _number("QY", now)
+    session.add(
+        Coupon(
+            code=code,
+            customer_id=customer_id,
+            amount=Decimal(str(amount)),
+            min_spend=Decimal(str(min_spend)),
+            reason=reason,
+            expires_at=now + timedelta(days=valid_days),
+            created_at=now,
+        )
+    )
+    return code
+
+
 def issue_coupon(
     customer_id: str,
     amount: float,
@@ -291,29 +418,72 @@ def issue_coupon(
     reason: str,
     now: datetime,
     url: str | None = None,
+    key: EffectKey | None = None,
 ) -> str:
-    """Issue a coupon; returns its code."""
+    """Issue a coupon; returns its code (once per `key`)."""
     with session_scope(url) as session:
-        code = _number("QY", now)
-        session.add(
-            Coupon(
-                code=code,
-                customer_id=customer_id,
-                amount=Decimal(str(amount)),
-                min_spend=Decimal(str(min_spend)),
-                reason=reason,
-                expires_at=now + timedelta(days=valid_days),
-                created_at=now,
+        done = _done_before(session, key, now)
+        if done is not _NOT_DONE:
+            return done
+        code = _add_coupon(session, customer_id, amount, min_spend, valid_days, reason, now)
+        return _remember(session, key, code)
+
+
+@dataclass(frozen=True)
+class Urge:
+    """The 催件 of an order: its ticket and compensation coupon (if any).
+
+    `existed`: the order already had an open 催件 ticket, so nothing new was made.
+    """
+
+    ticket: str
+    coupon: str | None = None
+    existed: bool = False
+
+
+def urge_delivery(
+    order_id: str,
+    customer_id: str,
+    priority: str,
+    details: dict,
+    now: datetime,
+    coupon: tuple[float, float, int, str] | None = None,
+    url: str | None = None,
+) -> Urge:
+    """Open the 催件 ticket and issue its coupon (amount, min spend, valid days, reason).
+
+    One transaction, so a failure leaves neither; an order with an open 催件 ticket gets
+    no second one (nor a coupon), whichever conversation asks.
+    """
+    with session_scope(url) as session:
+        existing = session.scalar(
+            select(Ticket.number).where(
+                Ticket.order_id == order_id, Ticket.kind == "urge", Ticket.status == "open"
             )
         )
-    return code
+        if existing:
+            return Urge(existing, None, True)
+        ticket = _add_ticket(session, "urge", now, order_id, customer_id, priority, details)
+        code = None
+        if coupon:
+            amount, min_spend, valid_days, reason = coupon
+            code = _add_coupon(session, customer_id, amount, min_spend, valid_days, reason, now)
+        return Urge(ticket, code)
 
 
 def create_return(
-    order_id: str, item_id: int, reason: str, now: datetime, url: str | None = None
+    order_id: str,
+    item_id: int,
+    reason: str,
+    now: datetime,
+    url: str | None = None,
+    key: EffectKey | None = None,
 ) -> str:
-    """Record a return request for one item; returns the RMA number."""
+    """Record a return request for one item; returns the RMA number (once per `key`)."""
     with session_scope(url) as session:
+        done = _done_before(session, key, now)
+        if done is not _NOT_DONE:
+            return done
         item = session.get(OrderItem, item_id)
         if item is None or item.order_id != order_id:
             raise ValueError("item does not belong to the order")
@@ -329,7 +499,7 @@ def create_return(
                 updated_at=now,
             )
         )
-    return rma
+        return _remember(session, key, rma)
 
 
 def product_by_name(name: str, url: str | None = None) -> Product | None:
@@ -378,23 +548,29 @@ def catalogue(url: str | None = None) -> list[ProductView]:
         ]
 
 
-def cancel_order(order_id: str, now: datetime, url: str | None = None) -> str:
+def cancel_order(
+    order_id: str, now: datetime, url: str | None = None, key: EffectKey | None = None
+) -> str:
     """Cancel an unpaid or unshipped order.
 
     Returns "cancelled", "refund" (it was paid: the payment is refunded) or "shipped"
-    (too late: the return path applies).
+    (too late: the return path applies). With a `key` done before, the first answer
+    (a retried "refund" stays "refund").
     """
     with session_scope(url) as session:
+        done = _done_before(session, key, now)
+        if done is not _NOT_DONE:
+            return done
         order = session.get(Order, order_id)
         if order is None:
             raise ValueError("no such order")
         if order.status in {"shipped", "signed"}:
-            return "shipped"
+            return _remember(session, key, "shipped")
         if order.status == "cancelled":
-            return "cancelled"
+            return _remember(session, key, "cancelled")
         was_paid = order.status == "paid"
         order.status, order.cancelled_at = "cancelled", now
-        return "refund" if was_paid else "cancelled"
+        return _remember(session, key, "refund" if was_paid else "cancelled")
 
 
 def change_address(order_id: str, address: str, url: str | None = None) -> bool:
@@ -445,20 +621,31 @@ def create_complaint(
     customer_id: str | None = None,
     order_id: str | None = None,
     url: str | None = None,
+    key: EffectKey | None = None,
 ) -> str:
-    """Open a complaint ticket (TS…) with its psychology type and anger; returns its number."""
+    """Open a complaint ticket (TS…) with its psychology type and anger; returns its number.
+
+    Once per `key`.
+    """
     with session_scope(url) as session:
-        return _add_ticket(
+        done = _done_before(session, key, now)
+        if done is not _NOT_DONE:
+            return done
+        return _remember(
             session,
-            "complaint",
-            now,
-            order_id,
-            customer_id,
-            priority,
-            details,
-            conversation_id=conversation_id,
-            psychology=psychology,
-            anger=anger,
+            key,
+            _add_ticket(
+                session,
+                "complaint",
+                now,
+                order_id,
+                customer_id,
+                priority,
+                details,
+                conversation_id=conversation_id,
+                psychology=psychology,
+                anger=anger,
+            ),
         )
 
 
