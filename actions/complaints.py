@@ -119,6 +119,8 @@ class ActionHandleComplaint(Action):
             },
             customer_id=customer,
             order_id=order.id if order else None,
+            # the same complaint sent again (its answer was lost) is the same ticket
+            key=orders.message_key(tracker, self.name()),
         )
         values = {
             **policy.reply_values(),

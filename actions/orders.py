@@ -1,7 +1,19 @@
-"""Order verification (verify_order_form) and answers about the customer's own order."""
+"""Order verification (verify_order_form) and answers about the customer's own order.
+
+The phone-tail check is limited across conversations (`dianxiaoer.verification`, rows in
+`dianxiaoer.store.verification`): a locked order, customer, conversation id or client IP
+gets the cooling reply and the tail is not compared. The client IP is the message
+metadata's `client_ip`, when the channel sets it.
+
+The shop changes made here for an accepted offer (cancellation, compensation coupon,
+after-sale ticket, return) carry an `EffectKey`, so a turn that runs again — the first
+answer never reached the customer and they say yes again — repeats the first result
+instead of making the change twice (`dianxiaoer.store.repository`).
+"""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +28,9 @@ from dianxiaoer.auth import phone_tail_matches, verify_customer_token
 from dianxiaoer.policy import get_policy
 from dianxiaoer.service_hours import shanghai_now
 from dianxiaoer.store import repository
+from dianxiaoer.store import verification as checks
+from dianxiaoer.store.repository import EffectKey
+from dianxiaoer.verification import Limits, minutes_left
 
 #: Invalid answers (wrong format) tolerated before a human is offered.
 MAX_INVALID = 2
@@ -33,6 +48,43 @@ def token_customer(tracker: Tracker) -> str | None:
 
 def _count(tracker: Tracker, slot: str) -> int:
     return int(tracker.get_slot(slot) or 0)
+
+
+def client_ip(tracker: Tracker) -> str | None:
+    """The customer's IP address, if the channel put it in the message metadata."""
+    value = metadata_value(tracker, "client_ip")
+    return value[:64] if isinstance(value, str) and value else None
+
+
+def _limits() -> Limits:
+    return Limits.from_policy(get_policy())
+
+
+def _check_locked_until(tracker: Tracker, order_id: str | None) -> datetime | None:
+    """When the phone-tail check opens again for this order and requester (None: open)."""
+    return checks.locked_until(order_id, tracker.sender_id, client_ip(tracker), _now())
+
+
+def offer_key(tracker: Tracker, action: str) -> EffectKey | None:
+    """The key of a change that carries out the pending offer: once per offer.
+
+    The offer ("cancel:<order>", "return:<order>:<item>", ...) is the anchor, so saying
+    yes again to the same offer gets the first result.
+    """
+    offer = tracker.get_slot("pending_action")
+    return EffectKey(tracker.sender_id, action, str(offer)) if offer else None
+
+
+def message_key(tracker: Tracker, action: str) -> EffectKey:
+    """The key of a change that answers the latest user message: once per text.
+
+    The anchor is the message's text (hashed): the same complaint sent again because its
+    answer never arrived is the same change, whatever id the channel gave the resend.
+    """
+    event = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    text = str(event.get("text") or tracker.latest_message.get("text") or "")
+    digest = hashlib.sha256(text.strip().encode("utf-8", "surrogatepass")).hexdigest()
+    return EffectKey(tracker.sender_id, action, f"text:{digest[:32]}")
 
 
 @survives_store_outage
@@ -93,7 +145,21 @@ class ValidateVerifyOrderForm(FormValidationAction):
         remaining = get_policy()["verification.max_failures"] - failures
         if remaining > 0:
             dispatcher.utter_message(response="utter_verification_failed", remaining=remaining)
-        return {"order_id": None, "phone_tail": None, "verification_failures": failures}
+            return {"order_id": None, "phone_tail": None, "verification_failures": failures}
+        # locked: the order tried stays for action_answer_order (one handoff per order)
+        return {"phone_tail": None, "verification_failures": failures}
+
+    @staticmethod
+    def _cooling(order_id: str | None) -> dict[str, Any]:
+        """The check is locked across conversations: stop the form without comparing.
+
+        action_answer_order finds the lock in the store and says how long to wait.
+        """
+        return {
+            "order_id": order_id,
+            "phone_tail": None,
+            "verification_failures": get_policy()["verification.max_failures"],
+        }
 
     async def validate_order_id(
         self,
@@ -108,6 +174,9 @@ class ValidateVerifyOrderForm(FormValidationAction):
             return self._invalid(dispatcher, tracker, "order_id", "utter_invalid_order_id")
         customer = tracker.get_slot("verified_customer") or token_customer(tracker)
         if not customer:
+            # a locked check is not asked for: the tail would not be compared anyway
+            if _check_locked_until(tracker, order_id):
+                return self._cooling(order_id)
             return {"order_id": order_id}
         order = repository.find_order(order_id)
         if order is None or order.customer_id != customer:
@@ -126,8 +195,18 @@ class ValidateVerifyOrderForm(FormValidationAction):
         if tail is None:
             return self._invalid(dispatcher, tracker, "phone_tail", "utter_invalid_phone_tail")
         order_id = tracker.get_slot("order_id")
-        order = repository.find_order(order_id) if order_id else None
-        if order is None or not phone_tail_matches(order.customer_phone, tail):
+        if not order_id:
+            return self._mismatch(dispatcher, tracker)
+        limits, now = _limits(), _now()
+        # counted (in the shop store, for every conversation) before anything is compared
+        gate = checks.begin(order_id, tracker.sender_id, client_ip(tracker), now, limits)
+        if not gate.allowed:
+            return self._cooling(order_id)
+        order = repository.find_order(order_id)
+        matched = order is not None and phone_tail_matches(order.customer_phone, tail)
+        if checks.finish(gate.attempt, matched, now, limits):
+            return self._cooling(order_id)  # this wrong tail locked the check
+        if not matched:
             return self._mismatch(dispatcher, tracker)
         return {
             "phone_tail": tail,
@@ -154,13 +233,7 @@ class ActionAnswerOrder(Action):
         order_id = tracker.get_slot("verified_order")
         order = repository.find_order(order_id) if order_id else None
         if order is None or order.customer_id != tracker.get_slot("verified_customer"):
-            events = [SlotSet("order_id", None), SlotSet("phone_tail", None)]
-            if _count(tracker, "invalid_attempts") >= MAX_INVALID:
-                dispatcher.utter_message(response="utter_too_many_invalid")
-                return events
-            dispatcher.utter_message(response="utter_verification_locked")
-            # locked out: a human verifies them; the bot goes on with other questions
-            return events + hand_over(dispatcher, tracker, reason="lockout", pause=False)
+            return self._not_verified(dispatcher, tracker)
         if tracker.get_slot("order_topic") == "complaint":
             # verified to ask about their complaints: the complaint status answers
             return [SlotSet("order_topic", None), FollowupAction("action_complaint_status")]
@@ -184,33 +257,62 @@ class ActionAnswerOrder(Action):
         return events
 
     @staticmethod
+    def _not_verified(dispatcher, tracker) -> list[dict[str, Any]]:
+        """Say why there is no order to answer.
+
+        Wrong formats; a lock across conversations (wait, or log in on the shop page); or
+        this conversation's failures (a human, queued at most once per order).
+        """
+        events = [SlotSet("order_id", None), SlotSet("phone_tail", None)]
+        if _count(tracker, "invalid_attempts") >= MAX_INVALID:
+            dispatcher.utter_message(response="utter_too_many_invalid")
+            return events
+        tried = tracker.get_slot("order_id")
+        until = _check_locked_until(tracker, tried)
+        if until:
+            dispatcher.utter_message(
+                response="utter_verification_cooling", minutes=minutes_left(until, _now())
+            )
+            # the store holds the lock now; another order may still be asked about
+            return [*events, SlotSet("verification_failures", 0)]
+        dispatcher.utter_message(response="utter_verification_locked")
+        if tried and not checks.claim_lockout_handoff(tried, _now(), _limits()):
+            return events  # this order was queued for a human already: no flood
+        # locked out: a human verifies them; the bot goes on with other questions
+        return events + hand_over(dispatcher, tracker, reason="lockout", pause=False)
+
+    @staticmethod
     def _urge(dispatcher, order, plan, now, policy) -> list[dict[str, Any]]:
-        """The 催件 ticket and compensation; the delay is handled, so ask for a rating."""
-        existing = repository.open_ticket_for(order.id, "urge")
-        if existing:
-            dispatcher.utter_message(response="utter_urge_ticket_exists", ticket=existing)
-            return []
-        ticket = repository.create_ticket(
-            "urge",
-            now,
-            order.id,
-            order.customer_id,
-            "high" if plan.coupon_yuan else "normal",
-            plan.urge_ticket,
-        )
-        dispatcher.utter_message(response="utter_urge_ticket", ticket=ticket)
+        """The 催件 ticket and compensation; the delay is handled, so ask for a rating.
+
+        Once per order: both in one transaction, and an open 催件 ticket gets no second
+        one (asked again, the customer hears its number).
+        """
+        coupon = None
         if plan.coupon_yuan:
-            coupon = repository.issue_coupon(
-                order.customer_id,
+            coupon = (
                 plan.coupon_yuan,
                 policy["compensation.coupon_min_spend_yuan"],
                 policy["compensation.coupon_valid_days"],
                 "物流延迟补偿",
-                now,
             )
+        urge = repository.urge_delivery(
+            order.id,
+            order.customer_id,
+            "high" if plan.coupon_yuan else "normal",
+            plan.urge_ticket,
+            now,
+            coupon,
+        )
+        if urge.existed:
+            dispatcher.utter_message(response="utter_urge_ticket_exists", ticket=urge.ticket)
+            return []
+        ticket = urge.ticket
+        dispatcher.utter_message(response="utter_urge_ticket", ticket=ticket)
+        if urge.coupon:
             dispatcher.utter_message(
                 response="utter_delay_compensation",
-                coupon=coupon,
+                coupon=urge.coupon,
                 amount=int(plan.coupon_yuan),
                 min_spend=int(policy["compensation.coupon_min_spend_yuan"]),
                 valid_days=policy["compensation.coupon_valid_days"],
@@ -270,7 +372,9 @@ class ActionConfirmPending(Action):
             dispatcher.utter_message(response="utter_ok_deny")
             return done
         if kind == "cancel":
-            result = repository.cancel_order(args[0], _now())
+            result = repository.cancel_order(
+                args[0], _now(), key=offer_key(tracker, "action_confirm_pending")
+            )
             response = {
                 "cancelled": "utter_order_cancelled_now",
                 "refund": "utter_order_cancelled_refund",
@@ -282,17 +386,18 @@ class ActionConfirmPending(Action):
         if kind == "return":
             # keep the pending return for the form's submit step
             return [FollowupAction("return_form")]
+        key = offer_key(tracker, "action_confirm_pending")
         if kind == "aftersale" and len(args) == 3:
-            self._aftersale(dispatcher, offer[0], args)
+            self._aftersale(dispatcher, offer[0], args, key)
             return done
         if kind == "compensate" and len(args) == 2:
-            self._compensate(dispatcher, offer[0], args[1])
+            self._compensate(dispatcher, offer[0], args[1], key)
             return done
         dispatcher.utter_message(response="utter_ok_deny")
         return done
 
     @staticmethod
-    def _compensate(dispatcher, order, ticket: str) -> None:
+    def _compensate(dispatcher, order, ticket: str, key: EffectKey | None = None) -> None:
         """The coupon a 补救 complaint was offered, issued to the order's customer."""
         policy = get_policy()
         amount = policy["complaints.vip_coupon_yuan" if order.is_vip else "complaints.coupon_yuan"]
@@ -303,6 +408,7 @@ class ActionConfirmPending(Action):
             policy["compensation.coupon_valid_days"],
             f"投诉补偿 {ticket}",
             _now(),
+            key=key,
         )
         dispatcher.utter_message(
             response="utter_complaint_coupon_issued",
@@ -315,7 +421,7 @@ class ActionConfirmPending(Action):
         dispatcher.utter_message(response="utter_ask_rating")
 
     @staticmethod
-    def _aftersale(dispatcher, order, args: list[str]) -> None:
+    def _aftersale(dispatcher, order, args: list[str], key: EffectKey | None = None) -> None:
         """Open the exchange/repair ticket the customer accepted (quality problem)."""
         _, item_id, remedy = args
         item = next((i for i in order.items if str(i.id) == item_id), None)
@@ -323,7 +429,7 @@ class ActionConfirmPending(Action):
             dispatcher.utter_message(response="utter_ok_deny")
             return
         existing = repository.open_ticket_for(order.id, "aftersale")
-        if existing:
+        if existing and (key is None or repository.side_effect(key) != existing):
             dispatcher.utter_message(
                 response="utter_aftersale_exists", order_id=order.id, ticket=existing
             )
@@ -336,6 +442,7 @@ class ActionConfirmPending(Action):
             order.customer_id,
             "normal",
             {"item_id": item.id, "item": item_name, "remedy": remedy},
+            key=key,
         )
         dispatcher.utter_message(
             response=f"utter_aftersale_ticket_{remedy}",
@@ -413,7 +520,13 @@ class ActionSubmitReturn(Action):
         if args is None or len(args) < 2:
             dispatcher.utter_message(response="utter_ok_deny")
             return events
-        rma = repository.create_return(args[0], int(args[1]), str(reason)[:60], _now())
+        rma = repository.create_return(
+            args[0],
+            int(args[1]),
+            str(reason)[:60],
+            _now(),
+            key=offer_key(tracker, "action_submit_return"),
+        )
         dispatcher.utter_message(
             response="utter_return_created",
             rma=rma,
