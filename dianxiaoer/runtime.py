@@ -1,4 +1,4 @@
-"""Speed-ups of the Rasa server's per-turn work that change no result.
+"""Speed-ups of the Rasa server's per-turn work that change no result, and one durability fix.
 
 Installed when the Rasa server loads the project's tracker store
 (`dianxiaoer.tracker_store.ProjectSQLTrackerStore`, set in endpoints.yml), so only a server
@@ -37,6 +37,15 @@ under load (`scripts/bench.py --profile`, docs/performance.md):
   (30 % of a long turn went into building and encoding that JSON). The actions read the
   slots (sent in full) and look back at most `SCRIPT_LOOKBACK` user messages, so the
   events of the last `ACTION_EVENT_TURNS` user turns are sent.
+
+Durability (not a speed-up; docs/survival.md): Rasa's `MessageProcessor.handle_message`
+logs the user message on the tracker in memory and saves the tracker only at the end of
+the turn, after the actions ran. A turn that dies in between (Rasa killed, the turn
+cancelled by a timeout) has made its shop changes — a ticket, a coupon, a cancellation —
+while the customer's message was never stored. Here the tracker is saved as soon as the
+message is logged, before the first action is called (`_persist_user_message_first`);
+the save at the end of the turn adds the rest. The actions make each change once per
+anchor (`dianxiaoer.store.repository.EffectKey`), so the turn can be retried.
 """
 
 from __future__ import annotations
@@ -83,6 +92,7 @@ def install() -> None:
     _load_models_without_training_step()
     _checkpointed_past_states()
     _bounded_action_payload()
+    _persist_user_message_first()
     logger.info("dianxiaoer runtime speed-ups installed")
 
 
@@ -479,11 +489,36 @@ def recent_events_start(events, user_turns: int) -> int:
     return 0
 
 
+# ------------------------------------------------------------ durability of a turn
+
+
+def _persist_user_message_first() -> None:
+    from rasa.core.processor import MessageProcessor
+
+    MessageProcessor.log_message = persisting_log_message(MessageProcessor.log_message)
+
+
+def persisting_log_message(original):
+    """Rasa's `MessageProcessor.log_message` that always saves the tracker it logged to.
+
+    `handle_message` (and the HTTP API's message route) call it with
+    `should_save_tracker=False` and save only after the actions ran; saving here puts the
+    user message in the tracker store before any action changes the shop.
+    """
+
+    async def log_message(self, message, should_save_tracker: bool = True):
+        return await original(self, message, should_save_tracker=True)
+
+    log_message.__wrapped__ = original
+    return log_message
+
+
 __all__ = [
     "applied_events",
     "checkpointed_states",
     "fast_copy",
     "install",
     "load_for_inference",
+    "persisting_log_message",
     "remember",
 ]
