@@ -428,8 +428,13 @@ def test_agent_token_guessing_is_locked_per_ip(limited_web):
     # the same stale token again and again is one guess (a console left open polls)
     for _ in range(20):
         assert requests.get(me, headers={"X-Agent-Token": "stale"}, timeout=10).status_code == 401
+    # a forged X-Forwarded-For is no new address (no proxy is configured)
     codes = [
-        requests.get(me, headers={"X-Agent-Token": f"guess-{i}"}, timeout=10).status_code
+        requests.get(
+            me,
+            headers={"X-Agent-Token": f"guess-{i}", "X-Forwarded-For": f"10.0.0.{i}"},
+            timeout=10,
+        ).status_code
         for i in range(5)
     ]
     assert codes == [401, 401, 401, 401, 429]  # the 6th different wrong token locks
