@@ -14,6 +14,7 @@ instead of making the change twice (`dianxiaoer.store.repository`).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from datetime import datetime
 from typing import Any
 
@@ -51,9 +52,17 @@ def _count(tracker: Tracker, slot: str) -> int:
 
 
 def client_ip(tracker: Tracker) -> str | None:
-    """The customer's IP address, if the channel put it in the message metadata."""
+    """The customer's IP address, if the channel put it in the message metadata.
+
+    A loopback address is no customer's: it is a proxy or test client on this machine
+    (every customer behind it would share one limit), so it counts as unknown.
+    """
     value = metadata_value(tracker, "client_ip")
-    return value[:64] if isinstance(value, str) and value else None
+    try:
+        address = ipaddress.ip_address(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return None if address is None or address.is_loopback else str(address)
 
 
 def _limits() -> Limits:
@@ -174,9 +183,8 @@ class ValidateVerifyOrderForm(FormValidationAction):
             return self._invalid(dispatcher, tracker, "order_id", "utter_invalid_order_id")
         customer = tracker.get_slot("verified_customer") or token_customer(tracker)
         if not customer:
-            # a locked check is not asked for: the tail would not be compared anyway
-            if _check_locked_until(tracker, order_id):
-                return self._cooling(order_id)
+            # no lookup yet: whether the number exists, or is locked, shows no sooner than
+            # the phone tail, and the same for every number
             return {"order_id": order_id}
         order = repository.find_order(order_id)
         if order is None or order.customer_id != customer:

@@ -136,8 +136,7 @@ def test_twelve_wrong_tails_from_four_senders_then_the_right_one_reveals_nothing
                 guesser.restart()  # /restart: the conversation's own lock starts again
         guesser.restart()
     # 5 tails were compared; then the order's check is locked for every conversation
-    # (later ones were stopped at the order number, before any tail was asked for)
-    assert checks.attempts(LI_ORDER) == {"failed": 5}
+    assert checks.attempts(LI_ORDER) == {"failed": 5, "refused": 7}
     assert outcomes[:2] == [["utter_verification_failed"]] * 2
     assert outcomes[2] == ["utter_verification_locked", "utter_handoff_queued_by_bot"] or outcomes[
         2
@@ -150,24 +149,38 @@ def test_twelve_wrong_tails_from_four_senders_then_the_right_one_reveals_nothing
     assert responses(messages) == ["utter_verification_cooling"]
     assert messages[0]["minutes"] == 60
     reveals_nothing(messages, fresh)
-    assert checks.attempts(LI_ORDER) == {"failed": 5}  # asked for no tail: locked already
+    assert checks.attempts(LI_ORDER) == {"failed": 5, "refused": 8}  # not compared
     # the guessing queued the order for a human once, not once per conversation
     assert lockout_handoffs(shop) == 1
 
 
-def test_locked_order_is_not_asked_for_a_tail_and_the_tail_is_not_compared(shop, domain):  # noqa: F811
+def test_a_locked_orders_number_is_taken_and_its_tail_refused_uncompared(shop, domain):  # noqa: F811
     for n in range(5):
         Conversation(domain, f"g{n}").ask(LI_ORDER, WRONG_TAILS[n])
-    # asked for the order number: the form stops at once, no tail is asked for
-    guesser = Conversation(domain, "late")
-    messages, ended = guesser._validate("order_id", LI_ORDER)
-    assert ended and messages == []
-    # a tail given anyway (e.g. with the number in one message) is refused uncompared
-    guesser.restart()
-    guesser.slots["order_id"] = LI_ORDER
-    messages, ended = guesser._validate("phone_tail", LI_TAIL)
-    assert ended and "verified_customer" not in guesser.slots
+    # the number shows nothing (not whether it exists, nor whether it is locked) ...
+    late = Conversation(domain, "late")
+    messages, ended = late._validate("order_id", LI_ORDER)
+    assert not ended and messages == [] and late.slots["order_id"] == LI_ORDER
+    # ... and the tail, even the right one, is not compared
+    messages, ended = late._validate("phone_tail", LI_TAIL)
+    assert ended and messages == [] and "verified_customer" not in late.slots
+    assert responses(late.answer()) == ["utter_verification_cooling"]
     assert checks.attempts(LI_ORDER) == {"failed": 5, "refused": 1}
+    # an order number that does not exist is treated the same way
+    for n in range(6):
+        Conversation(domain, f"n{n}").ask("209912319999", WRONG_TAILS[n])
+    assert checks.attempts("209912319999") == {"failed": 5, "refused": 1}
+
+
+def test_loopback_and_malformed_client_ips_count_as_unknown(shop, domain):  # noqa: F811
+    def ip_of(value) -> str | None:
+        tracker = Conversation(domain, "x", {"client_ip": value})._tracker("x", {})
+        return orders.client_ip(tracker)
+
+    assert ip_of("203.0.113.7") == "203.0.113.7"
+    assert ip_of(" 2001:db8::1 ") == "2001:db8::1"
+    assert ip_of("127.0.0.1") is None and ip_of("::1") is None
+    assert ip_of("not an ip") is None and ip_of(12345) is None and ip_of(None) is None
 
 
 def test_the_lock_ends_after_the_cooling_period(shop, domain, monkeypatch):  # noqa: F811
