@@ -31,7 +31,7 @@ import yaml
 from sanic import Sanic, response
 from sanic.request import Request
 
-from dianxiaoer import handoff
+from dianxiaoer import handoff, roster
 from dianxiaoer.policy import get_policy
 from dianxiaoer.settings import PROJECT_ROOT
 from dianxiaoer.store import handoffs, repository
@@ -46,8 +46,11 @@ MAX_NOTE, MAX_TEXT = 500, 1000
 
 
 def can_see(agent: dict, group: str) -> bool:
-    """Whether `agent` may see requests of skill group `group` (a supervisor sees all)."""
-    return agent.get("role") == "supervisor" or group in (agent.get("skills") or ())
+    """Whether `agent` may see requests of skill group `group` (a supervisor sees all).
+
+    The console's rule for live conversations (`roster.sees_group`), so both agree.
+    """
+    return roster.sees_group(agent, group)
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -22,6 +22,7 @@ from tests.store.conftest import NOW
 
 WANGFANG = {"X-Agent-Token": "demo-wangfang"}  # 售后, 投诉, 售中
 LIUYANG = {"X-Agent-Token": "demo-liuyang"}  # 售前, 售中, 售后
+CHENJING = {"X-Agent-Token": "demo-chenjing"}  # supervisor: every group
 #: Conversation ids that break unquoted URLs (docs: ids are quoted in every Rasa call).
 ODD_ID = "x/../受害者 a:b@c"
 
@@ -127,6 +128,8 @@ def test_callbacks_by_group_oldest_first_detail_and_done(web):
     assert row["phone"] == "138****1234"  # masked in the list
     theirs = requests.get(f"{base}/api/agent/callbacks", headers=LIUYANG, timeout=10).json()
     assert [c["id"] for c in theirs["callbacks"]] == [presale, late]
+    every = requests.get(f"{base}/api/agent/callbacks", headers=CHENJING, timeout=10).json()
+    assert [c["id"] for c in every["callbacks"]] == [early, presale, late]
 
     # another group's request does not exist for this agent
     assert (

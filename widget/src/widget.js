@@ -145,6 +145,7 @@ socket.on("session_confirm", (id) => {
   state.sessionId = sessionId;
   save();
   root.dataset.session = sessionId;
+  fetchCallbackReplies();
 });
 socket.on("bot_uttered", (data) => {
   typing.style.display = "none";
@@ -171,6 +172,29 @@ function sendMessage(text, shown) {
   typing.style.display = "block";
   setTimeout(() => (typing.style.display = "none"), 15000);
   socket.emit("user_uttered", { message, session_id: state.sessionId, metadata: metadata() });
+}
+
+// An agent's reply to a callback request (asked outside service hours) may come while
+// this page was closed; Rasa's socket delivers only to open pages, so the widget asks the
+// shop for such replies when it connects and shows those it has not shown yet.
+async function fetchCallbackReplies() {
+  if (!state.sessionId) return;
+  try {
+    const r = await fetch(`${cfg.api}/api/callback/messages?conversation=${encodeURIComponent(state.sessionId)}`);
+    if (!r.ok) return;
+    state.callbacks = state.callbacks || [];
+    for (const m of await r.json()) {
+      if (state.callbacks.includes(m.id)) continue;
+      state.callbacks.push(m.id);
+      // delivered live already if the page was open then
+      if (!state.messages.some((x) => x.from === "bot" && x.text === m.text)) {
+        add({ from: "bot", text: m.text, ts: Date.parse(m.time) || Date.now() });
+      }
+    }
+    save();
+  } catch (e) {
+    /* the shop's API is unreachable: try again on the next connection */
+  }
 }
 
 async function pollStatus() {
