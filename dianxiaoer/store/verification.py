@@ -8,9 +8,9 @@ refused) and, if it was let through, one `finish` with the comparison's result.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from dianxiaoer.store.db import session_scope
@@ -34,6 +34,10 @@ from dianxiaoer.verification import (
 _FAILED = ("pending", "failed")
 #: Outcomes of checks that were compared (the rate limits count these).
 _CHECKED = ("pending", "failed", "matched")
+#: Checks are kept this long at least (the counts look back an hour or two; the rest is
+#: the record of an attack), and pruned by every PRUNE_EVERY-th check.
+KEEP = timedelta(days=1)
+PRUNE_EVERY = 100
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Gate:
 def _subjects(
     order_id: str | None, customer_id: str | None, sender: str, client_ip: str | None
 ) -> list[tuple[str, str]]:
-    pairs = [(SENDER, sender)]
+    pairs = [(SENDER, sender[:255])]
     if order_id:
         pairs.append((ORDER, order_id))
     if customer_id:
@@ -194,6 +198,12 @@ def begin(
             created_at=now,
         )
         session.add(attempt)
+        session.flush()
+        if attempt.id % PRUNE_EVERY == 0:
+            keep = max(KEEP, 2 * (limits.failure_window + limits.cooling), 2 * limits.rate_window)
+            session.execute(
+                delete(VerificationAttempt).where(VerificationAttempt.created_at < now - keep)
+            )
         if until:
             return Gate(None, until)
     with session_scope(url) as session:

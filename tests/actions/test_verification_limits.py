@@ -287,3 +287,16 @@ def test_each_conversation_lock_queues_the_order_for_a_human_once(shop, domain, 
             messages = guesser.ask(LI_ORDER, tail)
         assert responses(messages)[0] == "utter_verification_locked"
     assert lockout_handoffs(shop) == 1
+
+
+def test_checks_older_than_a_day_are_pruned(shop):  # noqa: F811
+    from dianxiaoer.policy import get_policy
+    from dianxiaoer.verification import Limits
+
+    limits, url = Limits.from_policy(get_policy()), f"sqlite:///{shop}"
+    for n in range(checks.PRUNE_EVERY - 1):
+        checks.begin(f"2099{n:08d}", f"old{n}", None, NOW - timedelta(days=3), limits, url)
+    gate = checks.begin("209900000999", "new", None, NOW, limits, url)
+    assert gate.allowed
+    with sqlite3.connect(shop) as db:
+        assert db.execute("SELECT sender FROM verification_attempts").fetchall() == [("new",)]
