@@ -12,14 +12,17 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from actions.complaints import ActionHandleComplaint
 from actions.orders import ActionConfirmPending, ActionSubmitReturn
 from dianxiaoer.store import repository
+from dianxiaoer.store.db import session_scope
+from dianxiaoer.store.models import Coupon
 from dianxiaoer.store.repository import EffectKey
 from tests.actions.test_orders import answer, shop, slots_of, verified  # noqa: F401
 from tests.actions.trackers import make_tracker, run_action, user_event
-from tests.store.conftest import NOW
+from tests.store.conftest import NOW, store_url  # noqa: F401
 
 
 def rows(shop_path, sql: str, *args) -> list[tuple]:
@@ -137,14 +140,14 @@ def test_the_key_is_taken_in_the_changes_transaction(shop):  # noqa: F811
     assert repository.issue_coupon("C1002", 10, 50, 30, "补偿", later, url=url, key=key) == code
 
 
-def test_concurrent_retries_issue_one_coupon(shop):  # noqa: F811
+def test_concurrent_retries_issue_one_coupon(store_url):  # noqa: F811
+    """Six runs of the same change at once (SQLite, and PostgreSQL when reachable)."""
     key = EffectKey("c2", "action_confirm_pending", "compensate:202611010004:TS2")
-    url = f"sqlite:///{shop}"
     codes, errors = [], []
 
     def issue() -> None:
         try:
-            codes.append(repository.issue_coupon("C1002", 10, 50, 30, "补偿", NOW, url, key))
+            codes.append(repository.issue_coupon("C1002", 10, 50, 30, "补偿", NOW, store_url, key))
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
 
@@ -154,4 +157,5 @@ def test_concurrent_retries_issue_one_coupon(shop):  # noqa: F811
     for t in threads:
         t.join()
     assert not errors and len(set(codes)) == 1 and len(codes) == 6
-    assert rows(shop, "SELECT count(*) FROM coupons") == [(1,)]
+    with session_scope(store_url) as session:
+        assert session.scalar(select(func.count()).select_from(Coupon)) == 1

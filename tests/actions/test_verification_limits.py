@@ -24,7 +24,7 @@ from dianxiaoer.settings import PROJECT_ROOT
 from dianxiaoer.store import verification as checks
 from tests.actions.test_orders import shop  # noqa: F401
 from tests.actions.trackers import run_action, user_event
-from tests.store.conftest import NOW
+from tests.store.conftest import NOW, store_url  # noqa: F401
 
 LI_ORDER, LI_TAIL = "202611010003", "5678"
 LI_SECRETS = ("运动鞋", "李娜", "北京市朝阳区", "13900005678", "SF")
@@ -300,3 +300,28 @@ def test_checks_older_than_a_day_are_pruned(shop):  # noqa: F811
     assert gate.allowed
     with sqlite3.connect(shop) as db:
         assert db.execute("SELECT sender FROM verification_attempts").fetchall() == [("new",)]
+
+
+def test_concurrent_checks_compare_at_most_the_limit(store_url):  # noqa: F811
+    """Twenty checks of one order at once, as from several replicas: five compared."""
+    import threading
+
+    from dianxiaoer.policy import get_policy
+    from dianxiaoer.verification import Limits
+
+    limits, gates, errors = Limits.from_policy(get_policy()), [], []
+
+    def check(n: int) -> None:
+        try:
+            gates.append(checks.begin(LI_ORDER, f"racer{n}", None, NOW, limits, store_url))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=check, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sum(g.allowed for g in gates) <= limits.order_failures
+    assert checks.attempts(LI_ORDER, store_url)["refused"] >= 20 - limits.order_failures
