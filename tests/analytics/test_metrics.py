@@ -92,7 +92,7 @@ def test_every_metric_over_all_conversations(stores):
                 "max_s": 120.0,
             },
         },
-        # no conversation asked off duty (tests/analytics/test_callbacks.py has some)
+        # no conversation asked off duty (tests/analytics/test_callback_metrics.py has some)
         "callbacks": {
             "requested": 0,
             "contacted": 0,
