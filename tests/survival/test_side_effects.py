@@ -11,6 +11,10 @@ which the customer accepts with "好的":
 
 Each time the customer's message must be in the tracker store, and after the restart the
 same "好的" must give the same coupon, not a second one.
+
+The same stack also takes the brute-force attempt over REST: 12 wrong phone tails for
+李娜's order 202611010003 from 4 conversation ids with /restart between them, then the
+right tail from a fresh one (the limits of config/policy.yml → verification).
 """
 
 from __future__ import annotations
@@ -71,14 +75,16 @@ class SideEffectStack(FaultStack):
 
     def coupons(self, customer: str) -> list[tuple[str, str]]:
         """Coupons of a customer in the shop store: (code, reason)."""
+        return self.store_rows(
+            "SELECT code, reason FROM coupons WHERE customer_id = :c", c=customer
+        )
+
+    def store_rows(self, sql: str, **params) -> list[tuple]:
+        """Rows of a query on the shop store."""
         engine = sa.create_engine(self.outage.url)
         try:
             with engine.connect() as db:
-                rows = db.execute(
-                    sa.text("SELECT code, reason FROM coupons WHERE customer_id = :c"),
-                    {"c": customer},
-                )
-                return [tuple(r) for r in rows]
+                return [tuple(r) for r in db.execute(sa.text(sql), params)]
         finally:
             engine.dispose()
 
@@ -177,3 +183,56 @@ def test_rasa_killed_after_the_coupon_committed_keeps_the_message(side_stack, mo
     assert committed["result"] in again, again
     assert compensation_coupons(side_stack, ticket) == [committed["result"]]
     assert side_stack.user_texts(who)[-2:] == ["好的", "好的"]
+
+
+LI_ORDER, LI_TAIL = "202611010003", "5678"
+LI_SECRETS = ("运动鞋", "李娜", "北京市朝阳区", "13900005678", "SF1234567890123")
+
+
+def guess(side_stack: SideEffectStack, who: str, tail: str, in_form: bool) -> tuple[str, bool]:
+    """One phone tail for LI_ORDER, as a guesser types it: (the reply, still in the form)."""
+    if not in_form:
+        assert "订单号" in texts(side_stack.send(who, "帮我查一下订单"))
+    asked = texts(side_stack.send(who, LI_ORDER))
+    assert "后四位" in asked or "最后4位" in asked, asked
+    reply = texts(side_stack.send(who, tail))
+    # after a plain mismatch the form asks for the order number again
+    return reply, "订单号" in reply
+
+
+def test_twelve_wrong_tails_from_four_senders_then_the_right_tail_reveals_nothing(side_stack):
+    prefix = f"brute-{uuid.uuid4().hex[:6]}"
+    replies, started = [], time.monotonic()
+    for n in range(4):
+        who, in_form = f"{prefix}-{n}", False
+        for tail in (f"{1000 + 3 * n + k:04d}" for k in range(3)):
+            reply, in_form = guess(side_stack, who, tail, in_form)
+            replies.append(reply)
+        side_stack.send(who, "/restart")
+    seconds = time.monotonic() - started
+    kinds = [
+        "cooling" if "分钟" in r else "locked" if "多次核对未通过" in r else "failed"
+        for r in replies
+    ]
+    # 5 wrong tails compared (the 3rd locks its conversation), then every one refused
+    assert kinds == ["failed", "failed", "locked", "failed"] + ["cooling"] * 8, replies
+    assert all("核对不上" in r or "多次核对未通过" in r for r in replies)
+    right = guess(side_stack, f"{prefix}-fresh", LI_TAIL, False)[0]
+    assert "分钟" in right and "登录" in right, right
+    everything = "\n".join([*replies, right])
+    assert not [s for s in LI_SECRETS if s in everything], everything
+    outcomes = dict(
+        side_stack.store_rows(
+            "SELECT outcome, count(*) FROM verification_attempts WHERE order_id = :o"
+            " GROUP BY outcome",
+            o=LI_ORDER,
+        )
+    )
+    assert outcomes == {"failed": 5, "refused": 8}
+    # one conversation reached its own lock: the order was queued for a human once
+    handoffs = side_stack.store_rows(
+        "SELECT count(*) FROM handoffs WHERE reason = 'lockout' AND conversation_id LIKE :p",
+        p=f"{prefix}%",
+    )
+    assert handoffs == [(1,)]
+    print(f"\n12 wrong tails over REST in {seconds:.1f} s; checks of the order: {outcomes}")
