@@ -1,15 +1,14 @@
 """The REST and socket.io input channels, hardened: no crash, and no silent turn.
 
-No client input crashes the server, and no well-formed message is answered with silence.
-
-`SafeSocketIOInput` (the widget's channel, name "socketio") is Rasa's socket.io channel with
-the same holding reply as the REST channel below.
+No client input crashes or stops the server, and no well-formed message is answered with
+silence. Both channels check what a client sends with the same validator
+(`dianxiaoer.inbound`: conversation id, message text, metadata; docs/survival.md).
 
 Registered in credentials.yml as `dianxiaoer.channels.SafeRestInput`; its name stays
 "rest", so the contract URL stays POST /webhooks/rest/webhook. Compared with Rasa's
 `RestInput` (rasa/core/channels/rest.py) it
 
-- validates the body before Rasa sees it: a JSON object with a non-empty string `sender`,
+- validates the body before Rasa sees it: a JSON object with a conversation id `sender`,
   a string `message` and an object (or null) `metadata`, within size limits. Rasa's own
   channel answers a JSON array with a 500, turns a missing `sender` into the shared
   conversation "default" (one customer could read another's replies), silently drops a
@@ -17,9 +16,21 @@ Registered in credentials.yml as `dianxiaoer.channels.SafeRestInput`; its name s
   surrogate) makes the SQL tracker store exit the whole server. Here each of these is a
   4xx with a JSON `{"error": ...}`;
 - never answers a well-formed message with silence: when the turn produced no message
-  (the action server is down, an action failed) it sends the holding reply from the
-  policy file (`dianxiaoer.resilience`) and records it in the tracker. The customer's
-  message is already in the tracker store, so the next turn carries on normally.
+  (the action server is down, an action failed, the tracker store failed) it sends the
+  holding reply from the policy file (`dianxiaoer.resilience`) and records it in the
+  tracker when it can. The customer's message is normally already in the tracker store,
+  so the next turn carries on normally.
+
+`SafeSocketIOInput` (the widget's channel, name "socketio") is Rasa's socket.io channel
+with its `session_request` and `user_uttered` handlers replaced: the same validation (a
+refused event gets an `error` event, and the same payload as the acknowledgement when the
+client asked for one, and is not processed), an engine.io body limit, and the same
+holding reply.
+
+Rasa's SQL tracker store turns any `ValueError` inside a database session into
+`sys.exit(1)` (`print_error_and_exit`); raised in a turn, that `SystemExit` would leave the
+event loop and stop the server. The turn wrapper here catches it like any exception:
+the turn is logged as failed and the customer gets the holding reply.
 """
 
 from __future__ import annotations
@@ -27,18 +38,26 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import QueueOutputChannel, RestInput
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from dianxiaoer.inbound import (
+    InboundError,
+    Limits,
+    check_conversation_id,
+    check_input_channel,
+    check_user_message,
+)
 from dianxiaoer.resilience import holding_reply
 from dianxiaoer.text import conversation_script
 
@@ -47,23 +66,29 @@ logger = logging.getLogger(__name__)
 #: Metadata key marking a bot message as the channel's holding reply (tracker, analytics).
 HOLDING_METADATA_KEY = "holding_reply"
 
+#: A request the channel refuses, with the HTTP status to answer (the validator's error).
+RequestError = InboundError
 
-class RequestError(ValueError):
-    """A request the channel refuses, with the HTTP status to answer."""
+#: What a turn may raise without stopping the server: every exception and `SystemExit`
+#: (Rasa's tracker store exits on a database `ValueError`). Not KeyboardInterrupt (Ctrl-C
+#: must still stop the server), not asyncio.CancelledError (handled on its own).
+TURN_FAILURES = (Exception, SystemExit)
 
-    def __init__(self, status: int, message: str) -> None:
-        """Keep the status (400 malformed, 413 too large) and the message."""
-        super().__init__(message)
-        self.status = status
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
 
 
-def _is_unicode(text: str) -> bool:
-    """False for strings with lone surrogates: JSON allows them, UTF-8 storage does not."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+def _limits(
+    max_message_chars: int = Limits.max_message_chars,
+    max_sender_chars: int = Limits.max_sender_chars,
+    max_metadata_bytes: int = Limits.max_metadata_bytes,
+    max_metadata_depth: int = Limits.max_metadata_depth,
+) -> Limits:
+    return Limits(
+        max_sender_chars=int(max_sender_chars),
+        max_message_chars=int(max_message_chars),
+        max_metadata_bytes=int(max_metadata_bytes),
+        max_metadata_depth=int(max_metadata_depth),
+    )
 
 
 class SafeRestInput(RestInput):
@@ -71,17 +96,17 @@ class SafeRestInput(RestInput):
 
     def __init__(
         self,
-        max_body_bytes: int = 256 * 1024,
-        max_message_chars: int = 20_000,
-        max_sender_chars: int = 255,
-        max_metadata_bytes: int = 16 * 1024,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_message_chars: int = Limits.max_message_chars,
+        max_sender_chars: int = Limits.max_sender_chars,
+        max_metadata_bytes: int = Limits.max_metadata_bytes,
+        max_metadata_depth: int = Limits.max_metadata_depth,
     ) -> None:
         """Limits; credentials.yml may override them."""
         self.max_body_bytes = int(max_body_bytes)
-        self.max_message_chars = int(max_message_chars)
-        # the SQL tracker store's sender_id column is VARCHAR(255)
-        self.max_sender_chars = int(max_sender_chars)
-        self.max_metadata_bytes = int(max_metadata_bytes)
+        self.limits = _limits(
+            max_message_chars, max_sender_chars, max_metadata_bytes, max_metadata_depth
+        )
 
     @classmethod
     def name(cls) -> str:
@@ -99,7 +124,8 @@ class SafeRestInput(RestInput):
             raise RequestError(413, f"body larger than {self.max_body_bytes} bytes")
         try:
             body = json.loads(request.body or b"")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError: thousands of nested brackets
             raise RequestError(400, "body is not valid JSON") from None
         if not isinstance(body, dict):
             raise RequestError(400, "body must be a JSON object")
@@ -107,40 +133,14 @@ class SafeRestInput(RestInput):
 
     def validate(self, body: dict[str, Any]) -> dict[str, Any]:
         """Check the fields of a decoded body; RequestError names the first problem."""
-        sender = body.get("sender")
-        if not isinstance(sender, str) or not sender.strip():
-            raise RequestError(400, "'sender' must be a non-empty string")
-        if len(sender) > self.max_sender_chars:
-            raise RequestError(400, f"'sender' longer than {self.max_sender_chars} characters")
-        if not _is_unicode(sender) or any(not c.isprintable() for c in sender):
-            # NUL or a lone surrogate in the conversation id breaks the tracker store
-            raise RequestError(400, "'sender' must be printable Unicode text")
-        message = body.get("message")
-        if not isinstance(message, str):
-            raise RequestError(400, "'message' must be a string")
-        if len(message) > self.max_message_chars:
-            raise RequestError(413, f"'message' longer than {self.max_message_chars} characters")
-        if not _is_unicode(message):
-            raise RequestError(400, "'message' must be valid Unicode text")
-        metadata = body.get("metadata")
-        if metadata is not None:
-            if not isinstance(metadata, dict):
-                raise RequestError(400, "'metadata' must be a JSON object")
-            try:
-                size = len(json.dumps(metadata, ensure_ascii=False).encode("utf-8"))
-            except (UnicodeEncodeError, ValueError):
-                raise RequestError(400, "'metadata' must be valid Unicode text") from None
-            if size > self.max_metadata_bytes:
-                raise RequestError(413, f"'metadata' larger than {self.max_metadata_bytes} bytes")
-        input_channel = body.get("input_channel")
-        if input_channel is not None and (
-            not isinstance(input_channel, str) or not 0 < len(input_channel) <= 64
-        ):
-            raise RequestError(400, "'input_channel' must be a short string")
+        inbound = check_user_message(
+            body.get("sender"), body.get("message"), body.get("metadata"), self.limits
+        )
+        input_channel = check_input_channel(body.get("input_channel"), self.limits)
         return {
-            "sender": sender,
-            "message": message,
-            "metadata": metadata,
+            "sender": inbound.sender,
+            "message": inbound.message,
+            "metadata": inbound.metadata,
             "input_channel": input_channel or self.name(),
         }
 
@@ -222,7 +222,7 @@ class _CountingOutput(OutputChannel):
 def _with_holding_reply(
     on_new_message: Callable[[UserMessage], Awaitable[Any]], agent: Any
 ) -> Callable[[UserMessage], Awaitable[None]]:
-    """`on_new_message` that answers with the holding reply when the turn said nothing."""
+    """`on_new_message` that never raises; a turn that said nothing gets the holding reply."""
 
     async def handle(message: UserMessage) -> None:
         counting = _CountingOutput(message.output_channel)
@@ -231,6 +231,15 @@ def _with_holding_reply(
             await on_new_message(message)
         except asyncio.CancelledError:
             logger.error("turn of %s timed out", message.sender_id)
+        except SystemExit as exit_:
+            # Rasa's SQL tracker store gave up (print_error_and_exit): one turn lost, not
+            # the server
+            logger.error(
+                "turn of %s failed: Rasa called sys.exit(%s); the server goes on",
+                message.sender_id,
+                exit_.code,
+                exc_info=True,
+            )
         except Exception:
             logger.exception("turn of %s failed", message.sender_id)
         if not counting.sent:
@@ -243,6 +252,7 @@ async def _hold(agent: Any, message: UserMessage, output: OutputChannel) -> None
     """Send the holding reply and add it to the conversation (agents and analytics see it).
 
     Not in a paused conversation: there a human agent answers, and the bot stays quiet.
+    Never raises: a broken store or client connection is logged.
     """
     text = holding_reply(conversation_script([message.text or ""]))
     sent = False
@@ -256,29 +266,122 @@ async def _hold(agent: Any, message: UserMessage, output: OutputChannel) -> None
             if tracker is not None:  # None: the turn failed before the tracker was stored
                 tracker.update(BotUttered(text, metadata={HOLDING_METADATA_KEY: True}))
                 await agent.tracker_store.save(tracker)
-    except Exception:
+    except TURN_FAILURES:
         # the tracker store (or lock) is what fails: still answer, and log why
         logger.exception("could not record the holding reply for %s", message.sender_id)
-        if not sent:
+    if not sent:
+        try:
             await output.send_response(message.sender_id, {"text": text})
+        except TURN_FAILURES:
+            logger.exception("could not send the holding reply to %s", message.sender_id)
 
 
 class SafeSocketIOInput(SocketIOInput):
-    """Rasa's socket.io channel (the widget's) with the REST channel's holding reply."""
+    """Rasa's socket.io channel (the widget's): validation, body limit, holding reply.
+
+    Protocol (unchanged for valid input): `session_request` {session_id} is answered with
+    `session_confirm` (a new id when session_id is missing or null); `user_uttered`
+    {message, session_id, metadata} with `bot_uttered` messages. New: a refused event is
+    answered with an `error` event (name `error_evt`) `{"event", "error", "status"}` and
+    not processed; when the client asked for an acknowledgement it gets the same payload,
+    or `{"session_id": ...}` / `{"ok": true}` for accepted events (after the whole turn).
+    A `user_uttered` before any `session_request` is handled like one that follows it:
+    the socket joins the conversation's room, so the answers reach it.
+    """
+
+    def __init__(
+        self,
+        user_message_evt: str = "user_uttered",
+        bot_message_evt: str = "bot_uttered",
+        namespace: str | None = None,
+        session_persistence: bool = False,
+        socketio_path: str | None = "/socket.io",
+        jwt_key: str | None = None,
+        jwt_method: str | None = "HS256",
+        metadata_key: str | None = "metadata",
+        *,
+        error_evt: str = "error",
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        limits: Limits | None = None,
+    ) -> None:
+        """Rasa's options, the error event's name, the body limit, the validator's limits."""
+        super().__init__(
+            user_message_evt,
+            bot_message_evt,
+            namespace,
+            session_persistence,
+            socketio_path,
+            jwt_key,
+            jwt_method,
+            metadata_key,
+        )
+        self.error_evt = error_evt
+        self.max_body_bytes = int(max_body_bytes)
+        self.limits = limits or Limits()
+        # the turn with its holding reply; set by blueprint(), which Rasa calls at start
+        self._handle: Callable[[UserMessage], Awaitable[None]] | None = None
 
     @classmethod
     def name(cls) -> str:
         """Keep Rasa's name: the widget, the agent console and the analytics use it."""
         return "socketio"
 
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SafeSocketIOInput:
+        """Rasa's socket.io options, `error_evt` and the limits, from credentials.yml."""
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            credentials.get("session_persistence", False),
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("jwt_key"),
+            credentials.get("jwt_method", "HS256"),
+            credentials.get("metadata_key", "metadata"),
+            error_evt=credentials.get("error_evt", "error"),
+            max_body_bytes=credentials.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES),
+            limits=_limits(
+                **{
+                    key: credentials[key]
+                    for key in (
+                        "max_message_chars",
+                        "max_sender_chars",
+                        "max_metadata_bytes",
+                        "max_metadata_depth",
+                    )
+                    if key in credentials
+                }
+            ),
+        )
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Rasa's socket.io blueprint; a turn that said nothing gets the holding reply."""
+        """Rasa's socket.io blueprint with validating event handlers and a body limit.
+
+        Rasa's routes and its connect/disconnect handlers (JWT) stay; `session_request`
+        and the user message event are replaced.
+        """
         server: dict[str, Any] = {}
 
         async def handle(message: UserMessage) -> None:
             await _with_holding_reply(on_new_message, server["app"].ctx.agent)(message)
 
         blueprint = super().blueprint(handle)
+        sio = self.sio
+        # engine.io closes a websocket whose message is larger (default 1 MB); the bound is
+        # the REST channel's
+        sio.eio.max_http_buffer_size = self.max_body_bytes
+        # a larger long-polling POST would make engine.io close the session and hold the
+        # request until the session's queue drains, which it never does once closed: answer
+        # 413 at once instead (SocketBlueprint attaches the route at registration, later)
+        sio.eio.handle_request = self._limited(sio.eio.handle_request)
+        # registering an event again replaces Rasa's handler
+        for event, handler in (
+            ("session_request", self._session_request),
+            (self.user_message_evt, self._user_message),
+        ):
+            sio.on(event, self._guarded(event, handler), namespace=self.namespace)
+        self._handle = handle
 
         @blueprint.listener("before_server_start")
         async def remember_app(app: Any, _loop: Any) -> None:
@@ -286,3 +389,104 @@ class SafeSocketIOInput(SocketIOInput):
             server["app"] = app
 
         return blueprint
+
+    def _limited(
+        self, engineio_handler: Callable[..., Awaitable[Any]]
+    ) -> Callable[..., Awaitable[Any]]:
+        """engine.io's request handler behind the body limit (413 with a JSON error)."""
+        limit = self.max_body_bytes
+
+        # same name as engine.io's: Sanic names the route after the handler
+        async def handle_request(request: Request, *args: Any, **kwargs: Any) -> Any:
+            if len(request.body or b"") > limit:
+                return response.json({"error": f"body larger than {limit} bytes"}, status=413)
+            return await engineio_handler(request, *args, **kwargs)
+
+        return handle_request
+
+    def _guarded(
+        self, event: str, handler: Callable[..., Awaitable[dict[str, Any]]]
+    ) -> Callable[..., Awaitable[dict[str, Any]]]:
+        """The event handler that refuses invalid input and never raises.
+
+        python-socketio runs each handler as its own asyncio task: an exception there is
+        only logged, but a SystemExit would leave the event loop and stop the server.
+        """
+
+        async def guarded(sid: str, *args: Any) -> dict[str, Any]:
+            try:
+                return await handler(sid, *args)
+            except InboundError as error:
+                return await self._refuse(sid, event, error)
+            except TURN_FAILURES:
+                logger.exception("socket.io %s from %s failed", event, sid)
+                return await self._refuse(
+                    sid, event, InboundError(500, "the server could not handle this event")
+                )
+
+        return guarded
+
+    async def _refuse(self, sid: str, event: str, error: InboundError) -> dict[str, Any]:
+        """Tell the client why its event was not processed; the payload is also the ack."""
+        payload = {"event": event, "error": str(error), "status": error.status}
+        if error.status < 500:
+            logger.info("socket.io %s from %s refused: %s", event, sid, error)
+        try:
+            await self.sio.emit(self.error_evt, payload, to=sid, namespace=self.namespace)
+        except TURN_FAILURES:
+            logger.exception("could not send the error event to %s", sid)
+        return payload
+
+    async def _session_request(self, sid: str, *args: Any) -> dict[str, Any]:
+        data = _one_argument("session_request", args, optional=True)
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise InboundError(400, "'session_request' data must be an object or null")
+        session_id = data.get("session_id")
+        if session_id is None:  # Rasa's behaviour: the server picks the id
+            session_id = uuid.uuid4().hex
+        check_conversation_id(session_id, self.limits, "session_id")
+        if self.session_persistence:
+            self.sio.enter_room(sid, session_id, namespace=self.namespace)
+        await self.sio.emit("session_confirm", session_id, to=sid, namespace=self.namespace)
+        return {"session_id": session_id}
+
+    async def _user_message(self, sid: str, *args: Any) -> dict[str, Any]:
+        event = self.user_message_evt
+        data = _one_argument(event, args)
+        if not isinstance(data, dict):
+            raise InboundError(400, f"'{event}' data must be a JSON object")
+        # without session persistence Rasa uses the socket's id as the conversation id
+        sender = data.get("session_id") if self.session_persistence else sid
+        inbound = check_user_message(
+            sender,
+            data.get("message"),
+            data.get(self.metadata_key or "metadata"),
+            self.limits,
+            sender_field="session_id",
+        )
+        if self.session_persistence:
+            # bot messages go to the conversation's room: a message sent before (or
+            # without) session_request still gets its answers on this socket
+            self.sio.enter_room(sid, inbound.sender, namespace=self.namespace)
+        assert self._handle is not None, "blueprint() registers the handlers"
+        await self._handle(
+            UserMessage(
+                inbound.message,
+                SocketIOOutput(self.sio, self.bot_message_evt),
+                inbound.sender,
+                input_channel=self.name(),
+                metadata=inbound.metadata,
+            )
+        )
+        return {"ok": True}
+
+
+def _one_argument(event: str, args: tuple[Any, ...], optional: bool = False) -> Any:
+    """The event's single data argument (socket.io events may carry zero or several)."""
+    if len(args) == 1:
+        return args[0]
+    if not args and optional:
+        return None
+    raise InboundError(400, f"'{event}' takes exactly one data argument")

@@ -71,6 +71,9 @@ MARKUP_PAYLOADS = [
 WHITESPACE = " \t\n\r\u3000\u00a0\u2003\u2028\u2029\x0b\x0c"
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202e\u202d\u2066\u2069"
 CONTROL = "".join(chr(c) for c in [*range(0, 32), *range(127, 160)])
+#: Control characters a well-formed message may hold: all but NUL, which both channels
+#: refuse (dianxiaoer/inbound.py).
+CONTROL_IN_TEXT = CONTROL.replace("\x00", "")
 EMOJI = [
     "😀",
     "👍",
@@ -111,8 +114,9 @@ MIXED = [
 ]
 LONG_UNITS = ["我", "退货", "a", "😀", "\u200b", " ", "订单202611010003", "<b>", "Ω"]
 
-#: Characters for free text: everything but surrogates (JSON cannot carry them as UTF-8).
-ANY_CHAR = st.characters(blacklist_categories=("Cs",))
+#: Characters for free text: everything but surrogates (JSON cannot carry them as UTF-8)
+#: and NUL (refused by the channels).
+ANY_CHAR = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 
 
 def _ten_thousand(unit: str) -> str:
@@ -125,7 +129,7 @@ MESSAGE_KINDS: dict[str, st.SearchStrategy[str]] = {
     "10000_chars": st.sampled_from(LONG_UNITS).map(_ten_thousand),
     "emoji": st.lists(st.sampled_from(EMOJI), min_size=1, max_size=20).map("".join),
     "control_zero_width": st.text(
-        alphabet=CONTROL + ZERO_WIDTH + "你好退货1234", min_size=1, max_size=40
+        alphabet=CONTROL_IN_TEXT + ZERO_WIDTH + "你好退货1234", min_size=1, max_size=40
     ),
     "mixed_scripts": st.lists(st.sampled_from(MIXED + SHOP_PHRASES), min_size=1, max_size=6).map(
         " ".join
@@ -134,7 +138,9 @@ MESSAGE_KINDS: dict[str, st.SearchStrategy[str]] = {
     "html_js": st.sampled_from(MARKUP_PAYLOADS),
     "shop_with_noise": st.tuples(
         st.sampled_from(SHOP_PHRASES),
-        st.sampled_from(SQL_PAYLOADS + MARKUP_PAYLOADS + EMOJI + [ZERO_WIDTH, CONTROL[:8], ""]),
+        st.sampled_from(
+            SQL_PAYLOADS + MARKUP_PAYLOADS + EMOJI + [ZERO_WIDTH, CONTROL_IN_TEXT[:8], ""]
+        ),
     ).map(lambda pair: pair[0] + pair[1]),
     "arbitrary_unicode": st.text(alphabet=ANY_CHAR, max_size=300),
 }
@@ -199,6 +205,14 @@ def _encode(value) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
+def _nested(depth: int) -> dict:
+    """An object nested `depth` levels deep (the channels allow 8)."""
+    value: dict = {}
+    for _ in range(depth - 1):
+        value = {"k": value}
+    return value
+
+
 def _object(sender, message, meta, missing: str | None) -> bytes:
     body = {"sender": sender, "message": message, "metadata": meta}
     if missing:
@@ -227,6 +241,17 @@ MALFORMED_KINDS: dict[str, st.SearchStrategy[bytes]] = {
             b'{"sender": "a", "message": "\\udfff\\u4f60"}',
             b'{"sender": "a", "message": "hi", "metadata": {"k": "\\ud83d"}}',
         ]
+    ),
+    "nul": st.sampled_from(
+        [
+            b'{"sender": "a\\u0000", "message": "hi"}',
+            b'{"sender": "a", "message": "\\u0000"}',
+            b'{"sender": "a", "message": "\\u4f60\\u0000\\u597d"}',
+            b'{"sender": "a", "message": "hi", "metadata": {"k\\u0000": 1}}',
+        ]
+    ),
+    "deep_metadata": st.integers(9, 900).map(  # json.dumps recurses: under 1000
+        lambda depth: _encode({"sender": "a", "message": "hi", "metadata": _nested(depth)})
     ),
     "huge_body": st.integers(260, 400).map(
         lambda kb: _encode({"sender": "a", "message": "hi", "pad": "x" * (kb * 1024)})
