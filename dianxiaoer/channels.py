@@ -51,6 +51,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from dianxiaoer import conversation_ids
 from dianxiaoer.inbound import (
     InboundError,
     Limits,
@@ -151,6 +152,13 @@ class SafeRestInput(RestInput):
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @webhook.listener("before_server_start")
+        async def decode_conversation_ids(app: Any, _loop: Any) -> None:
+            # Rasa's API routes take the conversation id as sent; clients quote it
+            # (dianxiaoer.conversation_ids), so ids with "/", spaces or Chinese reach
+            # their own conversation. Here because the REST channel is always on.
+            conversation_ids.install(app)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -387,6 +395,7 @@ class SafeSocketIOInput(SocketIOInput):
         async def remember_app(app: Any, _loop: Any) -> None:
             # the agent (lock and tracker store) is the server's, known once it starts
             server["app"] = app
+            conversation_ids.install(app)  # as in SafeRestInput (idempotent)
 
         return blueprint
 

@@ -82,6 +82,19 @@ def agent_for(request: Request) -> dict | None:
     return roster.find_by_token(agents(), request.headers.get("x-agent-token"))
 
 
+def agent_required(handler):
+    """Route decorator: 401 without a valid agent token, else `handler(request, agent, ...)`."""
+
+    async def wrapper(request: Request, *args, **kwargs):
+        agent = agent_for(request)
+        if agent is None:
+            return response.json({"error": "agent token required"}, status=401)
+        return await handler(request, agent, *args, **kwargs)
+
+    wrapper.__name__ = handler.__name__
+    return wrapper
+
+
 def may_read(agent: dict, entry: handoffs.HandoffView | None) -> bool:
     """Whether `agent` may read this conversation.
 
@@ -359,22 +372,13 @@ def create_app() -> Sanic:
         return response.json({"status": "waiting", "position": place, "wait_minutes": minutes})
 
     # --- agent console API (X-Agent-Token) -------------------------------------------
-    def guarded(handler):
-        async def wrapper(request: Request, *args, **kwargs):
-            agent = agent_for(request)
-            if agent is None:
-                return response.json({"error": "agent token required"}, status=401)
-            return await handler(request, agent, *args, **kwargs)
-
-        wrapper.__name__ = handler.__name__
-        return wrapper
 
     def not_in_queue() -> response.HTTPResponse:
         # another group's conversation answers like a missing one: nothing to learn
         return response.json({"error": "no such conversation in your queue"}, status=404)
 
     @app.get("/api/agent/me")
-    @guarded
+    @agent_required
     async def me(request: Request, agent: dict):
         return response.json(
             {
@@ -384,7 +388,7 @@ def create_app() -> Sanic:
         )
 
     @app.get("/api/agent/queue")
-    @guarded
+    @agent_required
     async def queue(request: Request, agent: dict):
         entries = handoffs.entries()
         waiting = [e.as_waiting() for e in entries if e.status == "waiting"]
@@ -417,7 +421,7 @@ def create_app() -> Sanic:
         return response.json({"waiting": rows, "active": active})
 
     @app.post("/api/agent/claim")
-    @guarded
+    @agent_required
     async def claim(request: Request, agent: dict):
         """Claim a conversation of one's skill groups, or the next one ACD gives this agent."""
         conversation = requested_conversation(request)
@@ -522,39 +526,39 @@ def create_app() -> Sanic:
 
     # the id in the query string / JSON body (what the console sends) ...
     @app.get("/api/agent/conversation")
-    @guarded
+    @agent_required
     async def conversation(request: Request, agent: dict):
         return await read_conversation(request, agent, None)
 
     @app.post("/api/agent/reply")
-    @guarded
+    @agent_required
     async def reply(request: Request, agent: dict):
         return await send_reply(request, agent, None)
 
     @app.post("/api/agent/handback")
-    @guarded
+    @agent_required
     async def handback(request: Request, agent: dict):
         return await hand_back(request, agent, None)
 
     # ... and, for older clients, percent-encoded in the path (Sanic hands the segment over
     # still encoded; "." and ".." cannot be sent this way: browsers drop dot segments)
     @app.get("/api/agent/conversation/<conversation_id>")
-    @guarded
+    @agent_required
     async def conversation_in_path(request: Request, agent: dict, conversation_id: str):
         return await read_conversation(request, agent, conversation_id)
 
     @app.post("/api/agent/conversation/<conversation_id>/reply")
-    @guarded
+    @agent_required
     async def reply_in_path(request: Request, agent: dict, conversation_id: str):
         return await send_reply(request, agent, conversation_id)
 
     @app.post("/api/agent/conversation/<conversation_id>/handback")
-    @guarded
+    @agent_required
     async def handback_in_path(request: Request, agent: dict, conversation_id: str):
         return await hand_back(request, agent, conversation_id)
 
     @app.get("/api/agent/canned")
-    @guarded
+    @agent_required
     async def canned(request: Request, agent: dict):
         data = yaml.safe_load(CANNED_FILE.read_text(encoding="utf-8"))
         return response.json(
@@ -564,7 +568,9 @@ def create_app() -> Sanic:
     from webapp.analytics import register as register_analytics  # /analytics, /api/analytics/*
 
     register_analytics(app)
-    __import__("webapp.callbacks").callbacks.register(app)  # callback requests, webapp/callbacks.py
+    from webapp.callbacks import register as register_callbacks  # /api/agent/callbacks...
+
+    register_callbacks(app)
     return app
 
 

@@ -25,7 +25,6 @@ import logging
 import random
 from datetime import datetime, timezone
 from functools import lru_cache
-from urllib.parse import quote
 
 import yaml
 from sanic import Sanic, response
@@ -113,17 +112,7 @@ def _contact_phone(cb: handoffs.CallbackView, order_id: str | None) -> tuple[dic
 
 def register(app: Sanic) -> None:
     """Add the callback API (/api/agent/callbacks..., /api/callback/messages) to `app`."""
-    from webapp.app import agent_for, rasa, transcript
-
-    def agent_only(handler):
-        async def wrapper(request: Request, *args, **kwargs):
-            agent = agent_for(request)
-            if agent is None:
-                return response.json({"error": "agent token required"}, status=401)
-            return await handler(request, agent, *args, **kwargs)
-
-        wrapper.__name__ = handler.__name__
-        return wrapper
+    from webapp.app import agent_required, conversation_tracker, send_to_customer, transcript
 
     def visible(agent: dict, entry_id: int) -> handoffs.CallbackView | None:
         cb = handoffs.callback(entry_id)
@@ -131,7 +120,7 @@ def register(app: Sanic) -> None:
         return cb if cb is not None and can_see(agent, cb.entry.skill_group) else None
 
     @app.get("/api/agent/callbacks")
-    @agent_only
+    @agent_required
     async def callback_list(request: Request, agent: dict):
         now = datetime.now(timezone.utc)
         rows = [
@@ -140,7 +129,7 @@ def register(app: Sanic) -> None:
         return response.json({"callbacks": rows, "count": len(rows)}, ensure_ascii=False)
 
     @app.get("/api/agent/callbacks/<entry_id:int>")
-    @agent_only
+    @agent_required
     async def callback_detail(request: Request, agent: dict, entry_id: int):
         cb = visible(agent, entry_id)
         if cb is None:
@@ -148,7 +137,7 @@ def register(app: Sanic) -> None:
         conversation = cb.entry.conversation_id
         messages, facts, tracker_error = [], {}, None
         try:
-            tracker = await rasa("GET", f"/conversations/{quote(conversation, safe='')}/tracker")
+            tracker = await conversation_tracker(conversation)
             messages, facts = transcript(tracker)
         except Exception as error:  # the store's facts are still worth showing
             log.warning("callback %s: tracker of %r unavailable: %s", entry_id, conversation, error)
@@ -174,7 +163,7 @@ def register(app: Sanic) -> None:
         )
 
     @app.post("/api/agent/callbacks/<entry_id:int>/done")
-    @agent_only
+    @agent_required
     async def callback_done(request: Request, agent: dict, entry_id: int):
         body = request.json if isinstance(request.json, dict) else {}
         how = body.get("how")
@@ -198,12 +187,8 @@ def register(app: Sanic) -> None:
                 "metadata": {"agent": agent["name"], "callback": entry_id},
             }
             try:
-                await rasa(
-                    "POST",
-                    f"/conversations/{quote(done.conversation_id, safe='')}/tracker/events",
-                    params={"output_channel": "socketio", "execute_side_effects": "true"},
-                    json=[event],
-                )
+                # checked against the tracker's sender_id: this conversation or none
+                await send_to_customer(done.conversation_id, [event])
             except Exception as error:
                 log.error("callback %s: message not appended: %s", entry_id, error)
                 handoffs.reopen_callback(entry_id, agent["id"])

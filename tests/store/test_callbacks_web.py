@@ -8,7 +8,7 @@ import os
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
@@ -41,6 +41,10 @@ class FakeRasa(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _sender(self) -> str:
+        # a Rasa whose app decodes quoted ids (dianxiaoer.conversation_ids.install)
+        return unquote(urlsplit(self.path).path.split("/")[2])
+
     def do_GET(self):  # noqa: N802 (http.server's name)
         FakeRasa.calls.append(("GET", self.path, None))
         events = [
@@ -48,7 +52,7 @@ class FakeRasa(BaseHTTPRequestHandler):
             {"event": "bot", "text": "已为您登记，上班后人工客服会优先回复您", "timestamp": 2},
         ]
         slots = {"verified_order": "202611010002", "verified_customer": "C1001", "anger": 1}
-        self._reply(200, {"events": events, "slots": slots})
+        self._reply(200, {"sender_id": self._sender(), "events": events, "slots": slots})
 
     def do_POST(self):  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
@@ -57,7 +61,7 @@ class FakeRasa(BaseHTTPRequestHandler):
             self._reply(500, {"error": "down"})
             return
         FakeRasa.calls.append(("POST", self.path, body))
-        self._reply(200, {})
+        self._reply(200, {"sender_id": self._sender(), "events": body, "slots": {}})
 
     def log_message(self, *args):  # quiet
         pass
@@ -139,9 +143,9 @@ def test_callbacks_by_group_oldest_first_detail_and_done(web):
     FakeRasa.calls.clear()
     detail = requests.get(f"{base}/api/agent/callbacks/{late}", headers=WANGFANG, timeout=10)
     detail = detail.json()
-    # the id is quoted as one path segment
+    # the id is quoted as one path segment (":" and "@" are path characters)
     assert FakeRasa.calls[0][1].split("?")[0] == (
-        "/conversations/x%2F..%2F%E5%8F%97%E5%AE%B3%E8%80%85%20a%3Ab%40c/tracker"
+        "/conversations/x%2F..%2F%E5%8F%97%E5%AE%B3%E8%80%85%20a:b@c/tracker"
     )
     assert detail["order"]["id"] == "202611010002"
     assert (detail["phone"], detail["phone_source"]) == ("13800001234", "order")
@@ -159,9 +163,11 @@ def test_callbacks_by_group_oldest_first_detail_and_done(web):
     assert done.status_code == 200, done.text
     message = done.json()["message"]
     assert "王芳" in message and "{" not in message
-    method, path, body = FakeRasa.calls[0]
+    # the conversation is checked first (Rasa names the same id), then the event appended
+    assert FakeRasa.calls[0][0] == "GET"
+    method, path, body = FakeRasa.calls[1]
     parts = urlsplit(path)
-    assert method == "POST" and parts.path.endswith("%40c/tracker/events")
+    assert method == "POST" and parts.path.endswith("a:b@c/tracker/events")
     assert "output_channel=socketio" in parts.query
     assert body == [
         {"event": "bot", "text": message, "metadata": {"agent": "王芳", "callback": late}}
@@ -230,7 +236,8 @@ def test_free_text_message_bad_requests_and_rasa_down(web):
         timeout=10,
     )
     assert sent.status_code == 200 and sent.json()["message"] == text
-    assert FakeRasa.calls[0][2][0]["metadata"]["agent"] == "刘洋"
+    posted = [body for method, _, body in FakeRasa.calls if method == "POST"]
+    assert posted[0][0]["metadata"]["agent"] == "刘洋"
 
 
 def test_can_see_and_mask_phone():
