@@ -1,6 +1,6 @@
 """`python -m dianxiaoer.store prepare|reset-demo [--force]` (`make store` / `make demo-data`).
 
-prepare     migrate the store; load the demo data if it has no orders yet
+prepare     migrate the store; in demo mode load the demo data if it has no orders yet
 reset-demo  delete every row and load the demo data again (times relative to now) — only
             when the store holds nothing but demo data (`dianxiaoer.store.demo.survey`)
             and DXE_MODE is not production; otherwise it lists what is not demo data and
@@ -96,8 +96,15 @@ def reset_demo(force: bool = False) -> int:
 
 
 def prepare() -> int:
-    """Migrate the store; load the demo data if it has no orders yet."""
+    """Migrate the store; in demo mode load the demo data if it has no orders yet.
+
+    A production store gets the shop's own data, never the demo customers and orders
+    (whose phone tails and tokens are in the README).
+    """
     upgrade()
+    if is_production():
+        print(f"==> shop store ready at {_safe_url()} (production: no demo data loaded)")
+        return 0
     with session_scope() as session:
         loaded = load_demo_data(session)
     print(f"==> shop store ready at {_safe_url()}" + (" (demo data loaded)" if loaded else ""))

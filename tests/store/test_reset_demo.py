@@ -231,3 +231,18 @@ def test_a_new_store_is_created_and_loaded(tmp_path, monkeypatch, capsys):
     assert main(["reset-demo"]) == 0
     assert counts(url)["orders"] == len(DEMO_ORDERS)
     assert "demo data loaded" in capsys.readouterr().out
+
+
+def test_prepare_loads_demo_data_only_in_demo_mode(tmp_path, monkeypatch, capsys):
+    """A production store is migrated but never gets the README's demo customers."""
+    production = f"sqlite:///{tmp_path / 'production.db'}"
+    monkeypatch.setenv("DATABASE_URL", production)
+    monkeypatch.setenv("DXE_MODE", "production")
+    assert main(["prepare"]) == 0
+    assert "no demo data loaded" in capsys.readouterr().out
+    assert counts(production).get("orders", 0) == 0
+    demo = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("DATABASE_URL", demo)
+    monkeypatch.setenv("DXE_MODE", "demo")
+    assert main(["prepare"]) == 0
+    assert counts(demo)["orders"] == len(DEMO_ORDERS)
