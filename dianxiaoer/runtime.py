@@ -44,8 +44,13 @@ the turn, after the actions ran. A turn that dies in between (Rasa killed, the t
 cancelled by a timeout) has made its shop changes — a ticket, a coupon, a cancellation —
 while the customer's message was never stored. Here the tracker is saved as soon as the
 message is logged, before the first action is called (`_persist_user_message_first`);
-the save at the end of the turn adds the rest. The actions make each change once per
-anchor (`dianxiaoer.store.repository.EffectKey`), so the turn can be retried.
+the save at the end of the turn adds the rest. Rasa's SQL store finds the events still to
+store by counting the stored ones since the latest session start, which is off for a
+tracker saved twice in a turn that starts a session (Rasa logs `action_session_start`
+before the `session_started` it returns, and would store the user message a second time);
+so the second save takes the events after the ones the first save stored. The actions make
+each change once per anchor (`dianxiaoer.store.repository.EffectKey`), so the turn can be
+retried.
 """
 
 from __future__ import annotations
@@ -492,10 +497,17 @@ def recent_events_start(events, user_turns: int) -> int:
 # ------------------------------------------------------------ durability of a turn
 
 
+# the number of a tracker's events its first save of the turn stored (set on the tracker)
+SAVED_EVENTS = "_dianxiaoer_saved_events"
+
+
 def _persist_user_message_first() -> None:
     from rasa.core.processor import MessageProcessor
+    from rasa.core.tracker_store import SQLTrackerStore
 
     MessageProcessor.log_message = persisting_log_message(MessageProcessor.log_message)
+    SQLTrackerStore._additional_events = after_saved_events(SQLTrackerStore._additional_events)
+    SQLTrackerStore.save = marking_save(SQLTrackerStore.save)
 
 
 def persisting_log_message(original):
@@ -503,14 +515,47 @@ def persisting_log_message(original):
 
     `handle_message` (and the HTTP API's message route) call it with
     `should_save_tracker=False` and save only after the actions ran; saving here puts the
-    user message in the tracker store before any action changes the shop.
+    user message in the tracker store before any action changes the shop. The tracker
+    remembers how many of its events are stored (`SAVED_EVENTS`) for the save at the end.
     """
 
     async def log_message(self, message, should_save_tracker: bool = True):
-        return await original(self, message, should_save_tracker=True)
+        tracker = await original(self, message, should_save_tracker=True)
+        setattr(tracker, SAVED_EVENTS, len(tracker.events))
+        return tracker
 
     log_message.__wrapped__ = original
     return log_message
+
+
+def after_saved_events(original):
+    """`SQLTrackerStore._additional_events` that continues after the turn's first save.
+
+    A tracker saved earlier in this turn (`SAVED_EVENTS`) stores the events after those;
+    any other (or one with a bounded event history, where the count is not an index) is
+    Rasa's count of the stored events since the latest session start.
+    """
+
+    def _additional_events(self, session, tracker):
+        saved = getattr(tracker, SAVED_EVENTS, None)
+        if saved is None or tracker._max_event_history or saved > len(tracker.events):
+            return original(self, session, tracker)
+        return itertools.islice(tracker.events, saved, len(tracker.events))
+
+    _additional_events.__wrapped__ = original
+    return _additional_events
+
+
+def marking_save(original):
+    """`SQLTrackerStore.save` that keeps a marked tracker's `SAVED_EVENTS` current."""
+
+    async def save(self, tracker) -> None:
+        await original(self, tracker)
+        if getattr(tracker, SAVED_EVENTS, None) is not None:
+            setattr(tracker, SAVED_EVENTS, len(tracker.events))
+
+    save.__wrapped__ = original
+    return save
 
 
 __all__ = [
@@ -518,7 +563,9 @@ __all__ = [
     "checkpointed_states",
     "fast_copy",
     "install",
+    "after_saved_events",
     "load_for_inference",
+    "marking_save",
     "persisting_log_message",
     "remember",
 ]

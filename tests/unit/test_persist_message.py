@@ -8,6 +8,9 @@ turn dies right after the message was logged, before the first action.
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -15,11 +18,12 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.data import TrainingType
 
 import dianxiaoer.tracker_store  # noqa: F401  (installs dianxiaoer.runtime, as endpoints.yml does)
 from dianxiaoer import runtime
+from dianxiaoer.tracker_store import ProjectSQLTrackerStore
 
 
 class TurnDies(Exception):
@@ -83,3 +87,87 @@ def test_callers_asking_for_a_save_still_get_one():
 def test_the_patch_keeps_rasas_method_underneath():
     patched = runtime.persisting_log_message(MessageProcessor.log_message.__wrapped__)
     assert patched.__wrapped__ is MessageProcessor.log_message.__wrapped__
+
+
+class FullTurn(Processor):
+    """A turn that lives: a new session on the first message (or when `expire` says so),
+    the message, one bot answer, then Rasa's save at the end."""
+
+    expire = False
+
+    async def fetch_tracker_and_update_session(self, sender_id, output_channel=None, metadata=None):
+        # as Rasa's processor gets it (no initial action_listen)
+        tracker = await self.tracker_store.get_or_create_tracker(
+            sender_id, append_action_listen=False
+        )
+        if not tracker.events or self.expire:
+            # as Rasa logs it: action_session_start first, its SessionStarted after it
+            tracker.update(ActionExecuted("action_session_start"))
+            tracker.update(SessionStarted())
+            tracker.update(ActionExecuted("action_listen"))
+        return tracker
+
+    async def run_action_extract_slots(self, output_channel, tracker):
+        return tracker
+
+    async def _run_prediction_loop(self, output_channel, tracker) -> None:
+        tracker.update(ActionExecuted("utter_greet"))
+        tracker.update(BotUttered("您好"))
+        tracker.update(ActionExecuted("action_listen"))
+
+
+def stored_rows(path: Path, sender: str) -> list[tuple[str, str | None]]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
+    return [(t, json.loads(d).get("text") or json.loads(d).get("name")) for t, d in rows]
+
+
+@pytest.mark.parametrize("cache_size", [0, 10])
+def test_two_saves_in_a_turn_store_every_event_once(tmp_path, cache_size):
+    """Also when the turn starts a session (Rasa's count of stored events is off there)."""
+    path = tmp_path / "tracker.db"
+    store = ProjectSQLTrackerStore(
+        Domain.empty(), dialect="sqlite", db=str(path), cache_size=cache_size
+    )
+    processor = FullTurn(store)
+
+    def say(text: str) -> None:
+        message = UserMessage(text, CollectingOutputChannel(), "customer")
+        asyncio.run(processor.handle_message(message))
+
+    turn_rows = [
+        ("user", None),
+        ("action", "utter_greet"),
+        ("bot", "您好"),
+        ("action", "action_listen"),
+    ]
+    session = [("action", "action_session_start"), ("session_started", None)]
+    session += [("action", "action_listen")]
+
+    def turn(text: str) -> list:
+        return [("user", text), *turn_rows[1:]]
+
+    say("你好")
+    say("在吗")
+    processor.expire = True  # the next message starts a new session
+    say("还在吗")
+    processor.expire = False
+    say("好的")
+    expected = [*session, *turn("你好"), *turn("在吗"), *session, *turn("还在吗"), *turn("好的")]
+    assert stored_rows(path, "customer") == expected
+
+
+def test_rasas_count_alone_would_store_the_first_message_twice(tmp_path, monkeypatch):
+    """Why `after_saved_events` is there: the early save plus Rasa's count, a new session."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    monkeypatch.setattr(
+        SQLTrackerStore, "_additional_events", SQLTrackerStore._additional_events.__wrapped__
+    )
+    path = tmp_path / "tracker.db"
+    store = ProjectSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path), cache_size=0)
+    asyncio.run(FullTurn(store).handle_message(UserMessage("你好", None, "customer")))
+    users = [text for kind, text in stored_rows(path, "customer") if kind == "user"]
+    assert users == ["你好", "你好"]
