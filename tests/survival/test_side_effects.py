@@ -110,11 +110,14 @@ def li_token(monkeypatch) -> str:
     return mint_token("C1002", 3600)
 
 
+SETUP_MESSAGES = ["我的订单到哪了", ORDER, COMPLAINT]
+
+
 def offered_compensation(side_stack: SideEffectStack, who: str, metadata: dict) -> str:
     """A logged-in 李娜 complains about order 202611010004 and is offered a coupon."""
-    side_stack.send(who, "我的订单到哪了", metadata)
-    assert "羊毛衫" in texts(side_stack.send(who, ORDER, metadata))
-    offer = texts(side_stack.send(who, COMPLAINT, metadata))
+    side_stack.send(who, SETUP_MESSAGES[0], metadata)
+    assert "羊毛衫" in texts(side_stack.send(who, SETUP_MESSAGES[1], metadata))
+    offer = texts(side_stack.send(who, SETUP_MESSAGES[2], metadata))
     assert "补偿券" in offer and "投诉单 TS" in offer, offer
     return offer.split("投诉单 ")[1][:16]
 
@@ -159,6 +162,8 @@ def test_action_server_killed_after_the_coupon_committed(side_stack, monkeypatch
     again = texts(side_stack.send(who, "好的", metadata))
     assert committed["result"] in again, again
     assert compensation_coupons(side_stack, ticket) == [committed["result"]]
+    # every message stored once, in order
+    assert side_stack.user_texts(who) == [*SETUP_MESSAGES, "好的", "好的"]
 
 
 def test_rasa_killed_after_the_coupon_committed_keeps_the_message(side_stack, monkeypatch):
@@ -182,7 +187,8 @@ def test_rasa_killed_after_the_coupon_committed_keeps_the_message(side_stack, mo
     again = texts(side_stack.send(who, "好的", metadata))
     assert committed["result"] in again, again
     assert compensation_coupons(side_stack, ticket) == [committed["result"]]
-    assert side_stack.user_texts(who)[-2:] == ["好的", "好的"]
+    # every message stored once, in order
+    assert side_stack.user_texts(who) == [*SETUP_MESSAGES, "好的", "好的"]
 
 
 LI_ORDER, LI_TAIL = "202611010003", "5678"
