@@ -167,7 +167,8 @@ class SafeRestInput(RestInput):
             except RequestError as error:
                 return response.json({"error": str(error)}, status=error.status)
             handle = _with_holding_reply(on_new_message, request.app.ctx.agent)
-            args = (body["message"], body["sender"], body["input_channel"], body["metadata"])
+            metadata = with_client_ip(body["metadata"], request)
+            args = (body["message"], body["sender"], body["input_channel"], metadata)
             if _bool_arg(request, "stream"):
                 return response.stream(
                     self.stream_response(handle, *args), content_type="text/event-stream"
@@ -191,6 +192,29 @@ class SafeRestInput(RestInput):
         collector = QueueOutputChannel(queue)
         await on_new_message(_user_message(collector, text, sender_id, input_channel, metadata))
         await queue.put("DONE")
+
+
+#: Metadata key for the sender's network address (verification rate limit per address).
+CLIENT_IP_KEY = "client_ip"
+
+
+def with_client_ip(metadata: dict[str, Any] | None, request: Request | None) -> dict[str, Any]:
+    """`metadata` with the client's address set by the server.
+
+    Whatever the client sent under that key is replaced: only the peer address (or the
+    address a configured proxy forwards, Sanic's `remote_addr`) counts, so a client cannot
+    spread its verification attempts over made-up addresses.
+    """
+    metadata = {k: v for k, v in (metadata or {}).items() if k != CLIENT_IP_KEY}
+    address = ""
+    if request is not None:
+        try:
+            address = request.remote_addr or request.ip or ""
+        except Exception:  # a request without a transport (closed socket)
+            address = ""
+    if address:
+        metadata[CLIENT_IP_KEY] = address
+    return metadata
 
 
 def _bool_arg(request: Request, name: str) -> bool:
@@ -486,10 +510,18 @@ class SafeSocketIOInput(SocketIOInput):
                 SocketIOOutput(self.sio, self.bot_message_evt),
                 inbound.sender,
                 input_channel=self.name(),
-                metadata=inbound.metadata,
+                metadata=with_client_ip(inbound.metadata, self._request_of(sid)),
             )
         )
         return {"ok": True}
+
+    def _request_of(self, sid: str) -> Request | None:
+        """The HTTP request that opened the socket (engine.io keeps it in the environ)."""
+        try:
+            environ = self.sio.get_environ(sid, namespace=self.namespace) or {}
+        except Exception:  # an unknown sid: no address rather than no answer
+            return None
+        return environ.get("sanic.request")
 
 
 def _one_argument(event: str, args: tuple[Any, ...], optional: bool = False) -> Any:

@@ -171,8 +171,12 @@ class SocketHarness:
         blueprint = channel.blueprint(on_new_message)
         self.buffer = channel.sio.eio.max_http_buffer_size
         self.handlers = channel.sio.handlers["/"]
-        for future in blueprint._future_listeners:  # remember_app: the server's agent
-            asyncio.run(future.listener(SimpleNamespace(ctx=SimpleNamespace(agent=agent)), None))
+        # remember_app (the server's agent) and the conversation-id decoder
+        app = SimpleNamespace(ctx=SimpleNamespace(agent=agent), middleware=[])
+        app.register_middleware = lambda handler, attach_to: app.middleware.append(handler)
+        for future in blueprint._future_listeners:
+            asyncio.run(future.listener(app, None))
+        self.app = app
         self.sio = FakeSio()
         channel.sio = self.sio
 
