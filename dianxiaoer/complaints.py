@@ -177,8 +177,86 @@ TYPE_CUES: dict[str, tuple[tuple[str, int], ...]] = {
         ("市场监管", 3),
         ("报警", 3),
         ("黑猫", 3),
+        ("拉黑", 3),
+        ("平台介入", 3),
+        ("小二介入", 3),
+        ("申请介入", 3),
+        ("维权", 3),
     ),
 }
+
+#: What a message must show before the 表现 or 认同 strategy may answer it. 表现's reply
+#: praises the customer's expertise and asks for advice, 认同's agrees that they are
+#: right: to a customer who only reports a problem or is angry that reads as flattery or
+#: mockery, the worst reply a shop can give. So 表现 needs advice or shown expertise, and
+#: 认同 a claim of being right (or praise) — a statistical lean alone is not enough.
+STRATEGY_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "showing": (
+        "建议",
+        "应该",
+        "改进",
+        "提醒",
+        "提个醒",
+        "支个招",
+        "分析",
+        "参考",
+        "意见",
+        "希望你们",
+        "我是做",
+        "我是学",
+        "我做了",
+        "我干了",
+        "作为",
+        "经验",
+        "专业",
+        "行业",
+        "内行",
+        "外行",
+        "好心",
+        "为你们好",
+        "做过",
+        "我会做",
+        "我自己会",
+        "用过不下",
+        "不是我挑刺",
+        "说句实在话",
+    ),
+    "recognition": (
+        "承认",
+        "认不认",
+        "得认",
+        "认错",
+        "明明",
+        "事实",
+        "讲道理",
+        "道理",
+        "是不是",
+        "对不对",
+        "说的对",
+        "说得对",
+        "没说错",
+        "没毛病",
+        "谁说的对",
+        "正视",
+        "凭什么",
+        "不是我",
+        "我认为",
+        "自己看",
+        "自己说",
+        "证据",
+        "截图",
+        "无理取闹",
+        "不背",
+        "挺好",
+        "不错",
+        "满意",
+        "喜欢你们",
+        "一直支持",
+    ),
+}
+#: Hostility that rules out flattering strategies even with evidence (threats, 投诉,
+#: insults): such a customer gets the venting, remedy or revenge handling instead.
+HOSTILE_CUES = ("投诉", "骗子", "骗人", "拉黑", "差评", "平台介入", "小二介入", "维权", "假货")
 
 THREAT_CUES = (
     "差评",
@@ -201,6 +279,11 @@ THREAT_CUES = (
     "报警",
     "黑猫",
     "投诉到",
+    "拉黑",
+    "平台介入",
+    "小二介入",
+    "申请介入",
+    "维权",
 )
 ANGER_CUES = (
     "气死",
@@ -344,11 +427,29 @@ def assess(text: str, examples_file: Path | None = None) -> Assessment:
     }
     total = sum(combined.values())
     scores = {t: round(v / total, 3) for t, v in combined.items()}
-    ranked = sorted(TYPES, key=lambda t: scores[t], reverse=True)
+    threat = any(cue in clean for cue in THREAT_CUES)
+    allowed = [t for t in TYPES if strategy_allowed(t, clean, threat)]
+    ranked = sorted(allowed, key=lambda t: scores[t], reverse=True)
     best = scores[ranked[0]]
     types = tuple(t for t in ranked if scores[t] >= SECONDARY_RATIO * best)
-    threat = any(cue in clean for cue in THREAT_CUES)
     return Assessment(types, scores, anger_level(clean, ranked[0], text), threat)
+
+
+def strategy_allowed(kind: str, clean: str, threat: bool | None = None) -> bool:
+    """Whether `kind`'s strategy may answer the normalized message `clean`.
+
+    表现 and 认同 need their evidence (`STRATEGY_EVIDENCE`) and no hostility; 表现 also
+    no anger: praising the expertise of an angry customer mocks them.
+    """
+    if kind not in STRATEGY_EVIDENCE:
+        return True
+    if threat is None:
+        threat = any(cue in clean for cue in THREAT_CUES)
+    if threat or any(cue in clean for cue in HOSTILE_CUES):
+        return False
+    if not any(cue in clean for cue in STRATEGY_EVIDENCE[kind]):
+        return False
+    return kind != "showing" or anger_level(clean) < 2
 
 
 def angry_turns(previous: int, anger: int, angry_level: int = 2) -> int:

@@ -122,3 +122,45 @@ def test_every_psychology_has_a_strategy_and_a_reply():
         assert f"utter_complaint_escalated_{reason}" in responses
     for cause in complaints.CHURN_CAUSES:
         assert f"utter_winback_{cause}" in responses
+
+
+FLATTERY = ("showing", "recognition")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # problem reports, anger and threats: never praised for expertise or agreed with
+        "收到的杯子是用过的，杯底还有水渍，你们怎么回事",
+        "鞋子穿了一天就开胶，做工也太差了吧",
+        "你们这种店我直接拉黑，再也不来了",
+        "卖假货的骗子，我要申请平台介入",
+        "你们客服态度太差了，我要投诉她",
+        "耳机少了一个耳塞，包装也是破的",
+        "什么玩意儿！！气死了，专业个屁",
+        "我懂行的好吧，这明显是翻新机，骗子！！",
+        "不给退我就给差评，再去12315",
+    ],
+)
+def test_anger_threats_and_problem_reports_never_get_flattering_strategies(text):
+    result = assess(text)
+    assert not set(result.types) & set(FLATTERY), (text, result.types, result.scores)
+
+
+@pytest.mark.parametrize(
+    ("text", "primary"),
+    [
+        ("我在服装厂干了八年，建议你们换个厚点的面料，下次注意", "showing"),
+        ("说句实在话，你们的包装可以改进一下，纸箱太薄了", "showing"),
+        ("明明是你们发错了尺码，你们就说是不是吧", "recognition"),
+        ("我有截图为证，是你们写错了价格，这个事实你们得认", "recognition"),
+    ],
+)
+def test_advice_and_claims_of_being_right_keep_their_strategies(text, primary):
+    assert assess(text).primary == primary
+
+
+def test_blocking_threats_escalate():
+    result = assess("再这样我就拉黑你们店，还要申请平台介入")
+    assert result.threat
+    assert complaints.escalation_reason(result, 0) == "threat"
