@@ -12,6 +12,8 @@ MODEL_DIR   ?= models
 MODEL_NAME  ?= dianxiaoer
 TRACKER_DB  ?= .rasa/tracker.db
 NLU_GATE    ?= 0.93
+# gate on the colloquial held-out slice: reported, not gated yet (issue 16 aims at 0.95)
+NLU_GATE_COLLOQUIAL ?= 0
 
 export VENV ACTIONS_VENV RASA_PORT ACTIONS_PORT MODEL_DIR MODEL_NAME TRACKER_DB
 export ACTIONS_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
@@ -98,17 +100,22 @@ test-core:  ## test stories, failing on any prediction error
 	@$(BIN)/rasa test core --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --stories tests/stories \
 	  --endpoints endpoints.yml --out results/core --fail-on-prediction-errors --quiet
 
-test-nlu: eval  ## held-out NLU evaluation with the macro-F1 gate
+test-nlu: eval  ## held-out NLU evaluation with the macro-F1 gates (NLU_GATE, NLU_GATE_COLLOQUIAL)
 	@$(BIN)/python -m dianxiaoer.evaluation gate results/nlu --min-macro-f1 $(NLU_GATE)
+	@$(BIN)/python -m dianxiaoer.evaluation gate results/nlu_colloquial --min-macro-f1 $(NLU_GATE_COLLOQUIAL)
 
-eval: train  ## held-out NLU report (per-intent P/R/F1, confusion matrix, histogram) in results/nlu
+eval: train  ## held-out NLU reports (per-intent P/R/F1, confusion matrix, histogram) in results/nlu and results/nlu_colloquial
 	@echo "==> rasa test nlu on the held-out set"
 	@rm -rf results/nlu && mkdir -p results/nlu
 	@$(BIN)/rasa test nlu --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --nlu tests/nlu/heldout.yml \
 	  --out results/nlu --quiet > results/nlu/rasa-test-nlu.log 2>&1 || { tail -30 results/nlu/rasa-test-nlu.log; exit 1; }
+	@echo "==> rasa test nlu on the colloquial held-out set"
+	@rm -rf results/nlu_colloquial && mkdir -p results/nlu_colloquial
+	@$(BIN)/rasa test nlu --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --nlu tests/nlu/heldout_colloquial.yml \
+	  --out results/nlu_colloquial --quiet > results/nlu_colloquial/rasa-test-nlu.log 2>&1 || { tail -30 results/nlu_colloquial/rasa-test-nlu.log; exit 1; }
 	@$(BIN)/python -m dianxiaoer.evaluation faq tests/knowledge/faq_heldout.yml
 	@$(BIN)/python -m dianxiaoer.evaluation complaints tests/complaints/heldout.yml --min-accuracy 0.8
-	@$(BIN)/python -m dianxiaoer.evaluation summary results/nlu
+	@$(BIN)/python -m dianxiaoer.evaluation summary results/nlu results/nlu_colloquial
 
 REALDEV ?= ../shared/realdev
 eval-real: train store widget  ## real shoppers' messages (../shared/realdev, measuring only): share answered acceptably

@@ -1,6 +1,6 @@
 """Read `rasa test nlu` reports: print a summary and enforce the macro-F1 gate.
 
-`python -m dianxiaoer.evaluation summary results/nlu`
+`python -m dianxiaoer.evaluation summary results/nlu results/nlu_colloquial`
 `python -m dianxiaoer.evaluation gate results/nlu --min-macro-f1 0.93`
 `python -m dianxiaoer.evaluation faq tests/knowledge/faq_heldout.yml`
 """
@@ -52,7 +52,18 @@ def entity_reports(results_dir: Path) -> dict[str, tuple[str, float, int]]:
     return best
 
 
-def summary(results_dir: Path) -> str:
+def slice_label(results_dir: Path) -> str:
+    """Name of the held-out slice whose report a results directory holds.
+
+    results/nlu is the original slice ("held-out"), results/nlu_<name> the slice <name>
+    ("<name> held-out").
+    """
+    name = Path(results_dir).name
+    suffix = name.split("_", 1)[1] if name.startswith("nlu_") else ""
+    return f"{suffix} held-out" if suffix else "held-out"
+
+
+def summary(results_dir: Path, slice_name: str = "held-out") -> str:
     """Human-readable table of the held-out results; macro-F1 on the last line."""
     report = load_intent_report(results_dir)
     rows = per_intent(report)
@@ -71,19 +82,39 @@ def summary(results_dir: Path) -> str:
     lines.append(f"accuracy {report.get('accuracy', 0.0):.3f}")
     total = sum(int(r["support"]) for r in rows.values())
     lines.append(
-        f"held-out intent macro-F1: {macro_f1(report):.4f} ({len(rows)} intents, {total} examples)"
+        f"{slice_name} intent macro-F1: {macro_f1(report):.4f} "
+        f"({len(rows)} intents, {total} examples)"
     )
     return "\n".join(lines)
+
+
+def summaries(results_dirs: list[Path]) -> str:
+    """One summary per held-out slice, then each slice's macro-F1 again on the last lines."""
+    if len(results_dirs) == 1:
+        return summary(results_dirs[0], slice_label(results_dirs[0]))
+    blocks, finals = [], []
+    for results_dir in results_dirs:
+        label = slice_label(results_dir)
+        text = summary(results_dir, label)
+        blocks.append(f"== {label} ({results_dir})\n{text}")
+        finals.append(text.splitlines()[-1])
+    return "\n\n".join(blocks) + "\n\n" + "\n".join(finals)
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("command", choices=["summary", "gate", "faq", "complaints"])
-    parser.add_argument("results_dir", type=Path)
+    parser.add_argument("results_dir", type=Path, nargs="+")
     parser.add_argument("--min-macro-f1", type=float, default=0.93)
     parser.add_argument("--min-accuracy", type=float, default=0.0)
     args = parser.parse_args(argv)
+    if args.command == "summary":
+        print(summaries(args.results_dir))
+        return 0
+    if len(args.results_dir) != 1:
+        parser.error(f"{args.command} takes one path")
+    args.results_dir = args.results_dir[0]
     if args.command == "complaints":
         accuracy, total, misses, per_type = psychology_accuracy(args.results_dir)
         for text, want, got in misses:
@@ -101,14 +132,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"held-out FAQ retrieval top-1 accuracy: {accuracy:.3f} ({total} questions)")
         return 0
     report = load_intent_report(args.results_dir)
-    if args.command == "summary":
-        print(summary(args.results_dir))
-        return 0
+    label = slice_label(args.results_dir)
     score = macro_f1(report)
     if score < args.min_macro_f1:
-        print(f"FAIL: held-out intent macro-F1 {score:.4f} < gate {args.min_macro_f1}")
+        print(f"FAIL: {label} intent macro-F1 {score:.4f} < gate {args.min_macro_f1}")
         return 1
-    print(f"OK: held-out intent macro-F1 {score:.4f} >= gate {args.min_macro_f1}")
+    print(f"OK: {label} intent macro-F1 {score:.4f} >= gate {args.min_macro_f1}")
     return 0
 
 
