@@ -15,7 +15,7 @@ file with one entry per message:
 
 A person sets each entry's intent to the right one and `review: ok`; `merge_reviewed`
 then adds the accepted examples to `data/nlu/reviewed.yml` — never an example of the
-held-out set (tests/nlu/heldout.yml), never anything already in the training data, and
+held-out sets (tests/nlu/heldout*.yml), never anything already in the training data, and
 never under tests/.
 """
 
@@ -295,18 +295,20 @@ def merge_reviewed(
 ) -> MergeResult:
     """Add the entries marked `review: ok` to `<nlu_dir>/reviewed.yml`.
 
-    Refused: examples of the held-out set (`heldout`, default tests/nlu/heldout.yml).
+    Refused: examples of a held-out set (`heldout`, default every tests/nlu/heldout*.yml:
+    the original and the colloquial slice).
     Skipped: intents not in the domain, examples already in the training data. The
     placeholders of masked data become neutral stand-ins (123456789012, 张三, …).
     """
     nlu_dir = nlu_dir or PROJECT_ROOT / "data" / "nlu"
-    heldout = heldout or PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
+    heldout_dir = PROJECT_ROOT / "tests" / "nlu"
+    heldouts = [heldout] if heldout else sorted(heldout_dir.glob("heldout*.yml"))
     if _is_under(nlu_dir, PROJECT_ROOT / "tests"):
         raise ValueError(f"refusing to write training data under tests/: {nlu_dir}")
     intents = domain_intents(domain)
     target = nlu_dir / "reviewed.yml"
     result = MergeResult(target=target)
-    heldout_keys = _keys([heldout]) if heldout.exists() else set()
+    heldout_keys = _keys([h for h in heldouts if h.exists()])
     known = _keys(sorted(nlu_dir.glob("*.yml")))
     masker = Masker()
     for item in _nlu_items(review_file):

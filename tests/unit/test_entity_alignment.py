@@ -31,7 +31,9 @@ def tokenizer(tmp_path_factory):
     )
 
 
-@pytest.mark.parametrize("path", ["data/nlu", "tests/nlu/heldout.yml"])
+@pytest.mark.parametrize(
+    "path", ["data/nlu", "tests/nlu/heldout.yml", "tests/nlu/heldout_colloquial.yml"]
+)
 def test_no_misaligned_entities(tokenizer, path):
     data = load_data(str(PROJECT_ROOT / path))
     assert data.entity_examples
