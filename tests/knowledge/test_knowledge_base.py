@@ -29,7 +29,7 @@ HELDOUT = yaml.safe_load((Path(__file__).parent / "faq_heldout.yml").read_text(e
 
 def test_counts_per_source():
     kinds = Counter(e.kind for e in ENTRIES)
-    assert kinds == {"glossary": 8, "exam": 36, "term": 46, "faq": 34}
+    assert kinds == {"glossary": 8, "exam": 36, "term": 46, "faq": 47}
     assert sorted(e.number for e in ENTRIES if e.kind == "exam") == list(range(62, 98))
     projects = Counter(e.project for e in ENTRIES if e.kind == "term")
     assert projects == {1: 14, 2: 9, 3: 4, 4: 4, 5: 6, 6: 9}
@@ -282,3 +282,149 @@ def test_every_seed_item_is_covered():
     text, missing = kb_report.report()
     assert missing == 0, text
     assert "107 source items" in text
+
+
+# --------------------------------------------------------------- issue 16: everyday questions
+
+#: FAQ entries added for shoppers' everyday pre-sale and logistics questions (issue 16).
+EVERYDAY = (
+    "faq.bargain",
+    "faq.promotions",
+    "faq.coupon_claim",
+    "faq.huabei_refund",
+    "faq.gifts",
+    "faq.shelf_life",
+    "faq.delivery_reschedule",
+    "faq.courier_unreachable",
+    "faq.signed_not_received",
+    "faq.damaged_parcel",
+    "faq.missing_item",
+    "faq.wrong_item",
+    "faq.used_item",
+)
+
+
+@pytest.mark.parametrize("entry_id", EVERYDAY)
+def test_everyday_entries_have_enough_paraphrases_and_heldout(entry_id):
+    entry = KB.by_id[entry_id]
+    assert 8 <= len(entry.paraphrases) <= 15
+    assert 3 <= len(HELDOUT[entry_id]) <= 5
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("老板少算点钱吧", "faq.bargain"),
+        ("现在店铺满减活动是怎样的", "faq.promotions"),
+        ("新人券领取失败", "faq.coupon_claim"),
+        ("花呗分期的东西退掉了手续费怎么办", "faq.huabei_refund"),
+        ("下单送不送赠品", "faq.gifts"),
+        ("零食的生产日期是几号", "faq.shelf_life"),
+        ("这周末家里没人 下周一再送可以吗", "faq.delivery_reschedule"),
+        ("派件员电话一直打不通", "faq.courier_unreachable"),
+        ("物流显示签收了我没收到", "faq.signed_not_received"),
+        ("快递外包装破了还签不签", "faq.damaged_parcel"),
+        ("收到的货少了个配件", "faq.missing_item"),
+        ("收到的颜色发错了", "faq.wrong_item"),
+        ("新买的东西有使用痕迹", "faq.used_item"),
+        ("顺丰需要补差价吗", "faq.couriers"),
+        ("寄到沈阳几天能到", "faq.delivery_time"),
+        ("退货可以运费到付吗", "faq.return_shipping_fee"),
+        ("价保要怎么申请", "faq.price_protection"),
+        ("收件人手机号能改吗", "faq.change_address"),
+        ("防伪码在哪里查", "faq.authenticity"),
+    ],
+)
+def test_everyday_questions(question, expected):
+    assert KB.search(question, 1)[0].entry.id == expected
+
+
+def _answer(entry_id: str) -> str:
+    return KB.by_id[entry_id].answer.format(**get_policy().reply_values())
+
+
+def test_everyday_answers_quote_the_policy_figures():
+    policy = get_policy()
+    couriers = _answer("faq.couriers")
+    assert policy["shipping.express_courier"] in couriers
+    assert f"{policy['shipping.express_surcharge_yuan']}元" in couriers
+    delivery = _answer("faq.delivery_time")
+    for region in policy["shipping.delivery_days_by_region"]:
+        assert f"{region['region']}{region['days']}天" in delivery
+    fees = _answer("faq.return_shipping_fee")
+    for item in policy["returns.shipping_fee_by_reason"].values():
+        assert item["reason"] in fees
+    assert policy["returns.freight_collect"] in fees
+    assert f"最多{policy['returns.shipping_reimburse_max_yuan']}元" in fees
+    protection = _answer("faq.price_protection")
+    assert f"{policy['price_protection.days']}天内" in protection
+    assert policy["price_protection.claim"] in protection
+    promotions = _answer("faq.promotions")
+    for tier in policy["promotions.full_reduction"]:
+        assert f"满{tier['over']}减{tier['cut']}" in promotions
+    missing = _answer("faq.missing_item")
+    assert f"{policy['reissue.report_within_days']}天内" in missing
+    assert f"{policy['reissue.missing_part_days']}天内" in missing
+    signed = _answer("faq.signed_not_received")
+    assert f"{policy['delivery.signed_not_received_report_hours']}小时内" in signed
+    assert policy["delivery.signed_not_received_remedy"] in signed
+
+
+def test_no_faq_answer_uses_a_forbidden_phrase():
+    forbidden = get_policy()["complaints.forbidden_phrases"]
+    for e in (e for e in ENTRIES if e.kind == "faq"):
+        assert not [p for p in forbidden if p in e.answer], e.id
+
+
+def _policy_data():
+    return yaml.safe_load((PROJECT_ROOT / "config" / "policy.yml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["returns"]["shipping_fee_by_reason"].pop("wrong_item"), "wrong_item"),
+        (
+            lambda d: d["returns"]["shipping_fee_by_reason"]["no_reason"].update(payer="店铺"),
+            "no_reason_shipping_payer",
+        ),
+        (lambda d: d["shipping"].update(express_courier="京东"), "express_courier"),
+        (
+            lambda d: d["shipping"]["delivery_days_by_region"].append({"region": "海外"}),
+            "delivery_days_by_region",
+        ),
+        (
+            lambda d: d["shipping"]["delivery_days_by_region"][0].update(days="一两"),
+            "delivery_days_by_region",
+        ),
+        (lambda d: d["promotions"]["full_reduction"].reverse(), "full_reduction"),
+        (
+            lambda d: d["promotions"]["full_reduction"][0].update(cut=500),
+            "full_reduction",
+        ),
+        (lambda d: d["reissue"].update(missing_part_days=0), "missing_part_days"),
+        (lambda d: d["delivery"].pop("remark_before"), "remark_before"),
+        (lambda d: d["coupons"].update(new_customer_coupon_yuan=100), "new-customer coupon"),
+        (lambda d: d["reissue"].update(evidence=[]), "reissue.evidence"),
+    ],
+)
+def test_policy_facts_of_the_faq_are_validated(tmp_path, mutate, message):
+    from dianxiaoer.policy import PolicyError, load_policy
+
+    data = _policy_data()
+    mutate(data)
+    path = tmp_path / "policy.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyError, match=message):
+        load_policy(path)
+
+
+def test_grouped_return_fees_follow_the_policy(tmp_path):
+    from dianxiaoer.policy import load_policy
+
+    data = _policy_data()
+    data["returns"]["shipping_fee_by_reason"]["wrong_item"]["payer"] = "买家"
+    path = tmp_path / "policy.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    text = load_policy(path).reply_values()["return_fee_by_reason"]
+    assert "拍错）、发错货由买家承担" in text and "质量问题、运输损坏由店铺承担" in text
