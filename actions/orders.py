@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity_values, metadata_value, survives_store_outage
 from actions.human import hand_over
-from dianxiaoer import journeys
+from dianxiaoer import journeys, problems
 from dianxiaoer.auth import phone_tail_matches, verify_customer_token
 from dianxiaoer.policy import get_policy
 from dianxiaoer.service_hours import shanghai_now
@@ -223,6 +223,39 @@ class ValidateVerifyOrderForm(FormValidationAction):
             "verification_failures": 0,
             "invalid_attempts": 0,
         }
+
+
+class ActionAskOrderId(Action):
+    """The form's question for the order number, after acknowledging a reported problem.
+
+    Answer first, then ask: when the message that opened the form reports a problem
+    ("洗了一次就缩水了", "少发了一个配件", "显示签收了但没收到"), the first question is
+    preceded by the reply for that problem (apology, what the shop does under the policy,
+    what evidence to prepare; `dianxiaoer.problems`). A repeated question (after a wrong
+    format) is only the question.
+    """
+
+    #: Topics whose form is not about something gone wrong (cancel, address, invoice):
+    #: a cue such as 还没发货 there describes the order, not a complaint.
+    NO_ACKNOWLEDGEMENT = frozenset({"cancel", "address", "invoice"})
+
+    def name(self) -> str:
+        """Rasa's form asks with action_ask_<slot> when the domain has it."""
+        return "action_ask_order_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Utter the problem's reply (first ask only), then utter_ask_order_id."""
+        first_ask = tracker.get_slot("requested_slot") != "order_id"
+        if first_ask and tracker.get_slot("order_topic") not in self.NO_ACKNOWLEDGEMENT:
+            kind = problems.problem_kind(tracker.latest_message.get("text"))
+            if kind is not None:
+                dispatcher.utter_message(
+                    response=problems.response_for(kind), **get_policy().reply_values()
+                )
+        dispatcher.utter_message(response="utter_ask_order_id")
+        return []
 
 
 @survives_store_outage

@@ -40,6 +40,10 @@ ENTRY_INTENTS = {
     "faq.cancel_order": "cancel_order",
     "faq.change_address": "change_address",
     "faq.quality_problem": "report_quality_problem",
+    # problem reports: acknowledged with the policy, then the order journey (answer first)
+    "faq.missing_item": "report_quality_problem",
+    "faq.wrong_item": "report_quality_problem",
+    "faq.used_item": "report_quality_problem",
     "faq.stock": "ask_product_info",
     "faq.size_guide": "ask_product_info",
 }

@@ -295,6 +295,7 @@ def test_responses_used_only_by_actions_are_really_used():
                 "utter_aftersale_ticket_",
                 "utter_complaint_",
                 "utter_winback_",
+                "utter_problem_",  # dianxiaoer.problems.response_for (test_problems.py)
             )
         ):
             # built from a reason code: f"utter_return_{reason}", checked in action tests
