@@ -225,6 +225,15 @@ class ValidateVerifyOrderForm(FormValidationAction):
         }
 
 
+def _asked_anything_else(tracker: Tracker) -> bool:
+    """Whether the bot's last message asked "还有其他需要吗" (a no then closes)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            action = (event.get("metadata") or {}).get("utter_action")
+            return action in {"utter_anything_else", "utter_ok_deny"}
+    return False
+
+
 class ActionAskOrderId(Action):
     """The form's question for the order number, after acknowledging a reported problem.
 
@@ -405,9 +414,16 @@ class ActionConfirmPending(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         done = [SlotSet("pending_action", None)]
         if kind is None:  # a yes/no to nothing in particular
-            dispatcher.utter_message(
-                response="utter_anything_else" if intent == "affirm" else "utter_ok_deny"
-            )
+            if intent == "affirm":
+                response = "utter_anything_else"
+            elif journeys.is_closing(tracker.latest_message.get("text")) or _asked_anything_else(
+                tracker
+            ):
+                # "没了 谢谢" after "还有其他需要吗": asking again would be a loop
+                response = "utter_goodbye"
+            else:
+                response = "utter_ok_deny"
+            dispatcher.utter_message(response=response)
             return done
         if intent != "affirm" or args is None:
             dispatcher.utter_message(response="utter_ok_deny")

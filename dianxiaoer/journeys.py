@@ -275,6 +275,37 @@ PLANNERS = {
 }
 
 
+#: Words that close a conversation when no question is open ("没了 谢谢", "就这些").
+CLOSING_CUES = (
+    "谢谢",
+    "多谢",
+    "感谢",
+    "就这些",
+    "没别的",
+    "没有别的",
+    "没其他",
+    "没有其他",
+    "先这样",
+    "没事了",
+    "没了",
+    "没有了",
+    "不用了",
+    "好了",
+    "拜拜",
+    "再见",
+    "thx",
+    "thank",
+)
+
+
+def is_closing(text: str | None) -> bool:
+    """True when a "no" also ends the conversation ("不用了 谢谢", "没别的了")."""
+    from dianxiaoer.text import normalize
+
+    clean = normalize(text or "").text.lower()
+    return any(cue in clean for cue in CLOSING_CUES)
+
+
 def parse_pending(pending: str | None) -> tuple[str | None, list[str]]:
     """Split a pending offer: "return:202611010003:12" -> ("return", [order, item])."""
     if not pending:

@@ -42,3 +42,26 @@ def test_asked_again_after_a_wrong_format_no_second_apology():
 
 def test_cancel_or_address_topics_are_not_complaints():
     assert _ask("还没发货 我想取消", "cancel_order", "cancel")[0] == ["utter_ask_order_id"]
+
+
+def _confirm(text: str, intent: str, last_bot: str | None = None):
+    from actions.orders import ActionConfirmPending
+
+    events = []
+    if last_bot:
+        events.append({"event": "bot", "text": "…", "metadata": {"utter_action": last_bot}})
+    events.append(user_event(text, intent))
+    messages, _ = run_action(ActionConfirmPending(), make_tracker(events, {}), {})
+    return [m["response"] for m in messages]
+
+
+def test_a_closing_no_says_goodbye_instead_of_asking_again():
+    assert _confirm("没了 谢谢", "deny") == ["utter_goodbye"]
+    assert _confirm("不用了 就这些", "deny") == ["utter_goodbye"]
+    # a plain no right after "还有其他需要吗" closes too
+    assert _confirm("没有", "deny", last_bot="utter_anything_else") == ["utter_goodbye"]
+
+
+def test_a_plain_no_to_nothing_in_particular_still_asks():
+    assert _confirm("不是", "deny") == ["utter_ok_deny"]
+    assert _confirm("好的", "affirm") == ["utter_anything_else"]
