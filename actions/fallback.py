@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import orders
 from actions.common import localized_buttons, survives_store_outage, user_texts
 from actions.human import hand_over
+from actions.knowledge import answer_entry, clear_answer, question_of
 from dianxiaoer.fallback import (
     extra_buttons,
     load_intent_questions,
@@ -21,6 +22,13 @@ from dianxiaoer.policy import get_policy
 from dianxiaoer.store import repository
 
 ACTION_NAME = "action_suggest_intents"
+#: Small talk answered even below the NLU threshold (the same replies as data/rules/base.yml):
+#: asking "您是想问：只是打个招呼？" back to a greeting helps nobody.
+SMALL_TALK = {
+    "greet": "utter_greet",
+    "thank": "utter_you_are_welcome",
+    "goodbye": "utter_goodbye",
+}
 
 
 @survives_store_outage
@@ -57,6 +65,22 @@ class ActionSuggestIntents(Action):
                 SlotSet("last_ticket", ticket),
                 *hand_over(dispatcher, tracker, reason="fallback", pause=False),
             ]
+        # Before asking back: a message the intent model was unsure of may still be a
+        # question the knowledge base answers clearly, or a plain greeting or thanks.
+        question = question_of(tracker)
+        entry = clear_answer(question)
+        if entry is not None:
+            answer_entry(dispatcher, entry, question)
+            return []
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        # the FallbackClassifier puts nlu_fallback first; the model's best guess follows
+        top = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})
+        if (
+            top.get("name") in SMALL_TALK
+            and (top.get("confidence") or 0.0) >= policy["nlu.fallback_small_talk_confidence"]
+        ):
+            dispatcher.utter_message(response=SMALL_TALK[top["name"]])
+            return []
         suggestions = suggest_intents(
             tracker.latest_message.get("intent_ranking") or [],
             load_intent_questions(),

@@ -22,11 +22,33 @@ INTENT_DEFAULT_ENTRY = {
 }
 
 
-def _question(tracker: Tracker) -> str:
+def question_of(tracker: Tracker) -> str:
     """The customer's question as typed (original script), or "" for a button payload."""
     message = tracker.latest_message
     text = (message.get("input") or {}).get("original") or message.get("text") or ""
     return "" if text.startswith("/") else text.strip()
+
+
+def answer_entry(dispatcher: CollectingDispatcher, entry, question: str) -> None:
+    """Utter a knowledge entry's answer (English first for an English question)."""
+    response, values = answer_response(
+        entry, get_policy().reply_values(), english=is_english_question(question)
+    )
+    dispatcher.utter_message(response=response, **values)
+
+
+def clear_answer(question: str):
+    """The knowledge entry that clearly answers `question`, else None (policy thresholds)."""
+    if not question:
+        return None
+    policy = get_policy()
+    decision = get_knowledge_base().decide(
+        question,
+        min_score=policy["knowledge.min_score"],
+        clear_ratio=policy["knowledge.clear_ratio"],
+        max_suggestions=policy["knowledge.max_suggestions"],
+    )
+    return decision.top.entry if decision.kind == "answer" else None
 
 
 def _payload(intent: str, entry_id: str) -> str:
@@ -53,7 +75,7 @@ class ActionAnswerKnowledge(Action):
         policy = get_policy()
         message = tracker.latest_message
         intent = (message.get("intent") or {}).get("name")
-        question = _question(tracker)
+        question = question_of(tracker)
 
         chosen = next(
             (
@@ -66,7 +88,7 @@ class ActionAnswerKnowledge(Action):
         if not chosen and not question:
             chosen = INTENT_DEFAULT_ENTRY.get(intent)
         if chosen and chosen in kb.by_id:
-            self._answer(dispatcher, kb.by_id[chosen], question)
+            answer_entry(dispatcher, kb.by_id[chosen], question)
             return []
 
         decision = kb.decide(
@@ -76,7 +98,7 @@ class ActionAnswerKnowledge(Action):
             max_suggestions=policy["knowledge.max_suggestions"],
         )
         if decision.kind == "answer":
-            self._answer(dispatcher, decision.top.entry, question)
+            answer_entry(dispatcher, decision.top.entry, question)
             return []
         if decision.kind == "suggest":
             buttons = [
@@ -98,9 +120,3 @@ class ActionAnswerKnowledge(Action):
         )
         return [FollowupAction("action_suggest_intents")]
 
-    @staticmethod
-    def _answer(dispatcher: CollectingDispatcher, entry, question: str) -> None:
-        response, values = answer_response(
-            entry, get_policy().reply_values(), english=is_english_question(question)
-        )
-        dispatcher.utter_message(response=response, **values)

@@ -121,6 +121,7 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "nlu.max_message_chars": int,
     "nlu.fallback_suggestions": int,
     "nlu.fallback_min_confidence": (int, float),
+    "nlu.fallback_small_talk_confidence": (int, float),
 }
 
 # Verification limits, per conversation and across them (dianxiaoer/verification.py):

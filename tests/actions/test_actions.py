@@ -163,3 +163,34 @@ def test_inform_acknowledges_the_most_specific_value(domain, entities, response,
     assert messages[0]["response"] == response
     assert messages[0].get("value") == value
     assert response in domain["responses"]
+
+
+def test_unsure_intent_but_a_clear_knowledge_answer_is_answered(domain):
+    """Below the NLU threshold, a question the FAQ answers clearly is answered at once."""
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.55},
+        {"name": "ask_shipping_policy", "confidence": 0.4},
+        {"name": "ask_faq", "confidence": 0.35},
+    ]
+    tracker = make_tracker(
+        [user_event("你们默认发什么快递 能换顺丰吗", "nlu_fallback", 0.55, ranking)]
+    )
+    messages, events = run_action(ActionSuggestIntents(), tracker, domain)
+    assert events == []
+    (message,) = messages
+    assert message["response"] != "utter_fallback_suggest"
+    assert "buttons" not in message or not message["buttons"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "response"), [("greet", "utter_greet"), ("thank", "utter_you_are_welcome")]
+)
+def test_likely_small_talk_is_answered_not_asked_back(domain, intent, response):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.55},
+        {"name": intent, "confidence": 0.45},
+        {"name": "ask_faq", "confidence": 0.2},
+    ]
+    tracker = make_tracker([user_event("亲亲在不在呀", "nlu_fallback", 0.55, ranking)])
+    messages, _ = run_action(ActionSuggestIntents(), tracker, domain)
+    assert [m["response"] for m in messages] == [response]
