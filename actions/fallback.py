@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders
 from actions.common import localized_buttons, survives_store_outage, user_texts
 from actions.human import hand_over
 from actions.knowledge import answer_entry, clear_answer, question_of
+from dianxiaoer import problems
 from dianxiaoer.fallback import (
     extra_buttons,
     load_intent_questions,
@@ -72,6 +73,14 @@ class ActionSuggestIntents(Action):
         if entry is not None:
             answer_entry(dispatcher, entry, question)
             return []
+        kind = problems.problem_kind(question)
+        if kind is not None:
+            # a problem report the intent model missed ("做工粗糙", "运输中摔坏了"): the
+            # order journey acknowledges it (action_ask_order_id) and asks for the order
+            return [
+                SlotSet("order_topic", problems.TOPIC[kind]),
+                FollowupAction("verify_order_form"),
+            ]
         ranking = tracker.latest_message.get("intent_ranking") or []
         # the FallbackClassifier puts nlu_fallback first; the model's best guess follows
         top = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})

@@ -161,6 +161,13 @@ PROBLEM_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "不转",
             "充不进",
             "起球",
+            "做工差",
+            "做工粗糙",
+            "粗糙",
+            "线头",
+            "摔坏",
+            "摔裂",
+            "摔碎",
             "掉毛",
             "质量问题",
             "质量太差",
@@ -207,6 +214,17 @@ PROBLEM_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 KINDS = tuple(kind for kind, _ in PROBLEM_CUES)
+
+#: The order journey (`order_topic`) that handles each kind once the order is known.
+TOPIC = {
+    **{kind: "quality" for kind in KINDS},
+    "not_shipped": "urge",
+    "slow": "urge",
+    "stalled": "urge",
+    "signed_not_received": "status",
+    "price_drop": "status",
+    "wrong_charge": "payment",
+}
 
 
 def problem_kind(text: str | None) -> str | None:

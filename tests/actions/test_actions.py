@@ -194,3 +194,19 @@ def test_likely_small_talk_is_answered_not_asked_back(domain, intent, response):
     tracker = make_tracker([user_event("亲亲在不在呀", "nlu_fallback", 0.55, ranking)])
     messages, _ = run_action(ActionSuggestIntents(), tracker, domain)
     assert [m["response"] for m in messages] == [response]
+
+
+def test_a_missed_problem_report_goes_to_the_order_journey(domain):
+    """Below the NLU threshold, a reported problem opens the order journey (acknowledged
+    there by action_ask_order_id) instead of "您是想问"."""
+    from rasa_sdk.events import FollowupAction
+
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.55},
+        {"name": "file_complaint", "confidence": 0.3},
+        {"name": "ask_faq", "confidence": 0.2},
+    ]
+    tracker = make_tracker([user_event("鞋子做工粗糙 线头到处都是", "nlu_fallback", 0.55, ranking)])
+    messages, events = run_action(ActionSuggestIntents(), tracker, domain)
+    assert messages == []
+    assert events == [SlotSet("order_topic", "quality"), FollowupAction("verify_order_form")]
