@@ -15,7 +15,8 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,28 @@ def web_command() -> list[str]:
     return [str(ABIN / "python"), "-m", "webapp"]
 
 
+@contextmanager
+def web_app(env: dict[str, str], logs: Path, seconds: float = 60) -> Iterator[str]:
+    """The web app alone on a free loopback port with `env`, stopped afterwards.
+
+    Yields its URL once /api/config answers; its output goes to `logs`/web.log.
+    """
+    import requests
+
+    port = free_port()
+    proc = spawn(
+        web_command(), {**env, "WEB_PORT": str(port), "WEB_HOST": "127.0.0.1"}, logs / "web.log"
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(
+            lambda: requests.get(f"{url}/api/config", timeout=2).ok, seconds, [proc], logs, 0.3
+        )
+        yield url
+    finally:
+        stop([proc])
+
+
 def spawn(command: list[str], env: dict[str, str], log: Path, mode: str = "w") -> subprocess.Popen:
     """Start `command` in the project directory, in its own process group, output to `log`.
 
@@ -164,7 +187,5 @@ def wait_until(
         except requests.RequestException:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError(
-                f"not ready in {seconds:.0f} s:\n" + (tails(logs) if logs else "")
-            )
+            raise RuntimeError(f"not ready in {seconds:.0f} s:\n" + (tails(logs) if logs else ""))
         time.sleep(interval)

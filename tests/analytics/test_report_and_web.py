@@ -135,25 +135,14 @@ def test_report_with_filters(stores, tmp_path):
 @pytest.fixture(scope="module")
 def web(stores, tmp_path_factory):
     """The web app alone (no Rasa needed for analytics) on the test stores."""
-    port = stack.free_port()
-    logs = tmp_path_factory.mktemp("web")
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
         "TRACKER_DB": stores.tracker,
         "DATABASE_URL": stores.shop,
-        "WEB_PORT": str(port),
-        "WEB_HOST": "127.0.0.1",
     }
-    proc = stack.spawn(stack.web_command(), env, logs / "web.log")
-    url = f"http://127.0.0.1:{port}"
-    try:
-        stack.wait_until(
-            lambda: requests.get(f"{url}/api/config", timeout=2).ok, 60, [proc], logs, 0.3
-        )
+    with stack.web_app(env, tmp_path_factory.mktemp("web")) as url:
         yield url
-    finally:
-        stack.stop([proc])
 
 
 AGENT = {"X-Agent-Token": "demo-wangfang"}

@@ -19,6 +19,8 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,7 +32,7 @@ import requests
 from dianxiaoer import roster
 from dianxiaoer.settings import PROJECT_ROOT
 from dianxiaoer.store import handoffs
-from tests.conftest import stack
+from tests.conftest import production_secrets, stack
 
 STATIC = PROJECT_ROOT / "webapp" / "static"
 WANG = {"X-Agent-Token": "demo-wangfang"}  # aftersale, complaint, insale
@@ -113,16 +115,14 @@ def policy_with(tmp: Path, **security: int) -> Path:
     return path
 
 
-def start_web(tmp: Path, extra: dict[str, str]) -> tuple[str, object]:
+@contextmanager
+def start_web(tmp: Path, extra: dict[str, str]) -> Iterator[str]:
     """A web app on a free port with its own migrated shop store (demo data)."""
-    port = stack.free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
         "SHOP_DB": str(tmp / "shop.db"),
         "SHOP_TOKEN_SECRET": "web-security-test-secret-0123456789",
-        "WEB_PORT": str(port),
-        "WEB_HOST": "127.0.0.1",
         "RASA_PORT": "5999",
         "RASA_URL": "http://127.0.0.1:9",  # no Rasa unless a test brings one
         **extra,
@@ -131,10 +131,8 @@ def start_web(tmp: Path, extra: dict[str, str]) -> tuple[str, object]:
     env.pop("DXE_MODE", None)
     env.update({k: v for k, v in extra.items() if k == "DXE_MODE"})
     stack.prepare_store(env)
-    proc = stack.spawn(stack.web_command(), env, tmp / "web.log")
-    base = f"http://127.0.0.1:{port}"
-    stack.wait_until(lambda: requests.get(f"{base}/api/config", timeout=2).ok, 60, [proc], tmp, 0.3)
-    return base, proc
+    with stack.web_app(env, tmp) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -148,11 +146,8 @@ def fake_rasa():
 def web(tmp_path_factory, fake_rasa):
     """(base URL, shop store URL) of a demo-mode web app talking to the stand-in Rasa."""
     tmp = tmp_path_factory.mktemp("web-security")
-    base, proc = start_web(tmp, {"RASA_URL": fake_rasa.url})
-    try:
+    with start_web(tmp, {"RASA_URL": fake_rasa.url}) as base:
         yield base, f"sqlite:///{tmp / 'shop.db'}"
-    finally:
-        stack.stop([proc])
 
 
 # --- pages and headers ----------------------------------------------------------------
@@ -222,24 +217,8 @@ def test_demo_login_only_in_demo_mode(web, tmp_path):
     )
 
     # production: every secret set (the start-up check refuses demo values), no demo login
-    secrets = {
-        f"{prefix}{p['id'].upper()}": f"{p['id']}-production-secret-0123456789"
-        for prefix, people in (
-            (roster.AGENT_TOKEN_PREFIX, roster.agents()),
-            (roster.TRAINEE_TOKEN_PREFIX, roster.trainees()),
-        )
-        for p in people
-    }
-    prod, proc = start_web(
-        tmp_path,
-        {
-            "DXE_MODE": "production",
-            "RASA_API_TOKEN": "rasa-api-production-token-0123456789",
-            "ACTIONS_TOKEN": "actions-production-token-0123456789",
-            **secrets,
-        },
-    )
-    try:
+    secrets = production_secrets()
+    with start_web(tmp_path, {"DXE_MODE": "production", **secrets}) as prod:
         assert requests.get(f"{prod}/api/config", timeout=10).json()["demo"] is False
         assert (
             requests.post(f"{prod}/api/login", json={"customer": "C1001"}, timeout=10).status_code
@@ -252,8 +231,6 @@ def test_demo_login_only_in_demo_mode(web, tmp_path):
         assert requests.get(f"{prod}/api/agent/me", headers=WANG, timeout=10).status_code == 401
         real = {"X-Agent-Token": secrets["AGENT_TOKEN_WANGFANG"]}
         assert requests.get(f"{prod}/api/agent/me", headers=real, timeout=10).ok
-    finally:
-        stack.stop([proc])
 
 
 # --- skill groups -----------------------------------------------------------------------
@@ -415,11 +392,8 @@ def limited_web(tmp_path):
         login_window_seconds=60,
         login_lockout_seconds=3,
     )
-    base, proc = start_web(tmp_path, {"SHOP_POLICY_FILE": str(policy)})
-    try:
+    with start_web(tmp_path, {"SHOP_POLICY_FILE": str(policy)}) as base:
         yield base
-    finally:
-        stack.stop([proc])
 
 
 def test_agent_token_guessing_is_locked_per_ip(limited_web):

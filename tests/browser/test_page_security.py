@@ -9,8 +9,7 @@ import os
 import pytest
 import requests
 
-from dianxiaoer import roster
-from tests.conftest import ROOT, stack
+from tests.conftest import ROOT, production_secrets, stack
 
 pytestmark = pytest.mark.browser
 
@@ -78,36 +77,17 @@ def test_pages_and_widget_work_under_the_csp(servers, browser):
 
 
 def test_production_shop_page_has_no_demo_login(servers, browser, tmp_path):
-    secrets = {
-        f"{prefix}{p['id'].upper()}": f"{p['id']}-browser-production-secret-0123"
-        for prefix, people in (
-            (roster.AGENT_TOKEN_PREFIX, roster.agents()),
-            (roster.TRAINEE_TOKEN_PREFIX, roster.trainees()),
-        )
-        for p in people
-    }
-    port = stack.free_port()
     env = {
         **os.environ,
-        **secrets,
+        **production_secrets(),
         "PYTHONPATH": str(ROOT),
         "DXE_MODE": "production",
         "SHOP_DB": str(servers.shop_db),
-        "SHOP_TOKEN_SECRET": "browser-production-shop-secret-0123",
-        "RASA_API_TOKEN": "browser-production-rasa-token-0123",
-        "ACTIONS_TOKEN": "browser-production-actions-token-0123",
         "RASA_URL": servers.rasa_url,
         "RASA_PORT": servers.rasa_url.rsplit(":", 1)[1],
-        "WEB_PORT": str(port),
-        "WEB_HOST": "127.0.0.1",
     }
     env.pop("DATABASE_URL", None)
-    proc = stack.spawn(stack.web_command(), env, tmp_path / "web.log")
-    url = f"http://127.0.0.1:{port}"
-    try:
-        stack.wait_until(
-            lambda: requests.get(f"{url}/api/config", timeout=2).ok, 60, [proc], tmp_path, 0.3
-        )
+    with stack.web_app(env, tmp_path) as url:
         page = browser.new_page()
         # a token minted in demo mode is dropped too
         page.goto(url)
@@ -124,5 +104,3 @@ def test_production_shop_page_has_no_demo_login(servers, browser, tmp_path):
             == 404
         )
         page.close()
-    finally:
-        stack.stop([proc])

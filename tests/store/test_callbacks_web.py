@@ -77,26 +77,18 @@ def web(tmp_path_factory):
         load_demo_data(session, now=NOW)
     rasa = ThreadingHTTPServer(("127.0.0.1", 0), FakeRasa)
     threading.Thread(target=rasa.serve_forever, daemon=True).start()
-    port = stack.free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
         "SHOP_DB": str(tmp / "shop.db"),
         "RASA_URL": f"http://127.0.0.1:{rasa.server_address[1]}",
         "RASA_API_TOKEN": "callbacks-test",
-        "WEB_PORT": str(port),
-        "WEB_HOST": "127.0.0.1",
     }
     env.pop("DATABASE_URL", None)
-    proc = stack.spawn(stack.web_command(), env, tmp / "web.log")
-    base = f"http://127.0.0.1:{port}"
     try:
-        stack.wait_until(
-            lambda: requests.get(f"{base}/api/config", timeout=2).ok, 60, [proc], tmp, 0.3
-        )
-        yield base, url
+        with stack.web_app(env, tmp) as base:
+            yield base, url
     finally:
-        stack.stop([proc])
         rasa.shutdown()
 
 

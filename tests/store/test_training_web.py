@@ -32,26 +32,16 @@ def web(tmp_path_factory):
     training.record_quiz_answer(
         "chat-abc", "term.b:t2m", "term_to_meaning", "购买心理", 2, 1.0, NOW, url
     )
-    port = stack.free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
         "SHOP_DB": str(tmp / "shop.db"),
         "SHOP_TOKEN_SECRET": SECRET,
         "TRAINEE_TOKEN_XIAOZHAO": "zhao-secret",  # the environment replaces the demo token
-        "WEB_PORT": str(port),
-        "WEB_HOST": "127.0.0.1",
     }
     env.pop("DATABASE_URL", None)
-    proc = stack.spawn(stack.web_command(), env, tmp / "web.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        stack.wait_until(
-            lambda: requests.get(f"{base}/api/config", timeout=2).ok, 60, [proc], tmp, 0.3
-        )
+    with stack.web_app(env, tmp) as base:
         yield base
-    finally:
-        stack.stop([proc])
 
 
 def login(web, trainee, token):
