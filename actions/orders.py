@@ -26,6 +26,7 @@ from actions.common import entity_values, metadata_value, survives_store_outage
 from actions.human import hand_over
 from dianxiaoer import journeys, problems
 from dianxiaoer.auth import phone_tail_matches, verify_customer_token
+from dianxiaoer.inbound import CLIENT_IP_KEY
 from dianxiaoer.policy import get_policy
 from dianxiaoer.service_hours import shanghai_now
 from dianxiaoer.store import repository
@@ -57,7 +58,7 @@ def client_ip(tracker: Tracker) -> str | None:
     A loopback address is no customer's: it is a proxy or test client on this machine
     (every customer behind it would share one limit), so it counts as unknown.
     """
-    value = metadata_value(tracker, "client_ip")
+    value = metadata_value(tracker, CLIENT_IP_KEY)
     try:
         address = ipaddress.ip_address(value.strip()) if isinstance(value, str) else None
     except ValueError:

@@ -53,6 +53,7 @@ from sanic.response import HTTPResponse
 
 from dianxiaoer import conversation_ids
 from dianxiaoer.inbound import (
+    CLIENT_IP_KEY,
     InboundError,
     Limits,
     check_conversation_id,
@@ -192,10 +193,6 @@ class SafeRestInput(RestInput):
         collector = QueueOutputChannel(queue)
         await on_new_message(_user_message(collector, text, sender_id, input_channel, metadata))
         await queue.put("DONE")
-
-
-#: Metadata key for the sender's network address (verification rate limit per address).
-CLIENT_IP_KEY = "client_ip"
 
 
 def with_client_ip(metadata: dict[str, Any] | None, request: Request | None) -> dict[str, Any]:

@@ -32,6 +32,9 @@ from dataclasses import dataclass
 from typing import Any
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: Metadata key for the sender's network address: set by the channels from the peer
+#: (whatever a client sends under it is replaced), read by the verification rate limit.
+CLIENT_IP_KEY = "client_ip"
 
 
 @dataclass(frozen=True)
