@@ -512,9 +512,10 @@ async def _websocket_session(url: str, frames: list[str], expect: str | None) ->
         assert (await asyncio.wait_for(ws.recv(), 10)).startswith("0")
         await ws.send("40")
         assert (await asyncio.wait_for(ws.recv(), 10)).startswith("40")
-        for frame in frames:
-            await ws.send(frame)
         try:
+            # the server may close a too-big frame's connection while it is still being sent
+            for frame in frames:
+                await ws.send(frame)
             while True:
                 frame = await asyncio.wait_for(ws.recv(), 30 if expect else 10)
                 received.append(frame)
