@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from dianxiaoer import form_answers
 from dianxiaoer.resilience import store_apology
 from dianxiaoer.text import SCRIPT_LOOKBACK, conversation_script, localize, recent_originals
 
@@ -82,3 +83,23 @@ def survives_store_outage(cls):
 
     cls.run = guarded
     return cls
+
+
+def free_text_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
+    """`extract_<slot>` for a form's free-text slot: take an answer of the right shape.
+
+    The slot's `from_text` mapping skips messages classified as questions or exits; a real
+    answer misread that way (an address read as a shipping question) is taken here when
+    it has the answer's shape (`dianxiaoer.form_answers`). Only while `slot` is asked for
+    and nothing filled it this turn.
+    """
+    if tracker.get_slot("requested_slot") != slot or tracker.get_slot(slot):
+        return {}
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    # nlu_fallback hides the classifier's guess; the exits are judged on that guess
+    best = ranking[0] if intent.get("name") == "nlu_fallback" and ranking else intent
+    typed = (message.get("input") or {}).get("original") or message.get("text") or ""
+    value = form_answers.answer_for(slot, typed, best.get("name"), best.get("confidence") or 0.0)
+    return {slot: value} if value else {}

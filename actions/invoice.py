@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders
-from actions.common import survives_store_outage
+from actions.common import free_text_answer, survives_store_outage
 from dianxiaoer import journeys
 from dianxiaoer.policy import get_policy
 from dianxiaoer.store import repository
@@ -21,6 +21,12 @@ class ValidateInvoiceForm(FormValidationAction):
     def name(self) -> str:
         """Validation action of invoice_form."""
         return "validate_invoice_form"
+
+    async def extract_invoice_title(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An answer the intent classifier misread (see common.free_text_answer)."""
+        return free_text_answer(tracker, "invoice_title")
 
     async def validate_invoice_title(
         self,

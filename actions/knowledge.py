@@ -119,4 +119,3 @@ class ActionAnswerKnowledge(Action):
             [(h.entry.id, h.score) for h in kb.search(question, limit=3)],
         )
         return [FollowupAction("action_suggest_intents")]
-

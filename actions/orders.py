@@ -22,7 +22,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_values, metadata_value, survives_store_outage
+from actions.common import entity_values, free_text_answer, metadata_value, survives_store_outage
 from actions.human import hand_over
 from dianxiaoer import journeys, problems
 from dianxiaoer.auth import phone_tail_matches, verify_customer_token
@@ -518,6 +518,12 @@ class ValidateAddressForm(FormValidationAction):
         """Validation action of address_form."""
         return "validate_address_form"
 
+    async def extract_new_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An answer the intent classifier misread (see common.free_text_answer)."""
+        return free_text_answer(tracker, "new_address")
+
     async def validate_new_address(
         self,
         value: Any,
@@ -531,6 +537,20 @@ class ValidateAddressForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_address")
             return {"new_address": None}
         return {"new_address": text[:120]}
+
+
+class ValidateReturnForm(FormValidationAction):
+    """The return reason: an entity, or any statement (a reason has no fixed shape)."""
+
+    def name(self) -> str:
+        """Validation action of return_form."""
+        return "validate_return_form"
+
+    async def extract_return_reason(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A reason the intent classifier misread (see common.free_text_answer)."""
+        return free_text_answer(tracker, "return_reason")
 
 
 @survives_store_outage

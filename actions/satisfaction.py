@@ -9,7 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders
-from actions.common import survives_store_outage
+from actions.common import free_text_answer, survives_store_outage
 from dianxiaoer.complaints import rating_from_text
 from dianxiaoer.policy import get_policy
 from dianxiaoer.store import repository
@@ -70,6 +70,12 @@ class ValidateFeedbackForm(FormValidationAction):
     def name(self) -> str:
         """Validation action of feedback_form."""
         return "validate_feedback_form"
+
+    async def extract_feedback_comment(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An answer the intent classifier misread (see common.free_text_answer)."""
+        return free_text_answer(tracker, "feedback_comment")
 
     async def validate_feedback_comment(
         self,

@@ -380,6 +380,8 @@ def topic_of(q: Question) -> str:
     """The question's topic, or its kind's default (for mastery per topic)."""
     kind = q.entry_id.split(".", 1)[0] if q.entry_id else "policy"
     return q.topic or DEFAULT_TOPICS.get(kind, DEFAULT_TOPICS["term"])
+
+
 STAR_NAMES = {1: "★了解", 2: "★★理解", 3: "★★★掌握"}
 
 
@@ -437,9 +439,7 @@ def _in_focus(q: Question, focus: str) -> bool:
     return True
 
 
-def new_round(
-    progress: Progress, now: datetime, focus: str, length: int, seed: int
-) -> list[str]:
+def new_round(progress: Progress, now: datetime, focus: str, length: int, seed: int) -> list[str]:
     """Question ids for one round: due misses first, then ★-weighted picks, no repeats."""
     rng = random.Random(seed)
     pool = [q for q in bank() if _in_focus(q, focus)] or list(bank())

@@ -106,7 +106,7 @@ def report(component: str, env: Mapping[str, str] | None = None) -> tuple[int, s
             f"error: DXE_MODE=production and {component} would start without its own "
             f"secrets:\n{lines}\nSet each variable to a random value of at least "
             f"{MIN_SECRET_CHARS} characters (e.g. `openssl rand -hex 24`); see README "
-            "\"Configuration\". Nothing was started."
+            '"Configuration". Nothing was started.'
         )
     demo = demo_values_in_use(component, env)
     lines = "\n".join(f"  - {d}" for d in demo) or "  - (every secret is set)"
