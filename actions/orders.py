@@ -248,6 +248,17 @@ class ActionAskOrderId(Action):
     #: Topics whose form is not about something gone wrong (cancel, address, invoice):
     #: a cue such as 还没发货 there describes the order, not a complaint.
     NO_ACKNOWLEDGEMENT = frozenset({"cancel", "address", "invoice"})
+    #: Introductions by topic when no problem is named; a status question needs none,
+    #: the order itself is the answer.
+    INTRODUCTIONS = {
+        "urge": "utter_order_intro_urge",
+        "return": "utter_order_intro_return",
+        "payment": "utter_order_intro_payment",
+        "quality": "utter_order_intro_quality",
+        "cancel": "utter_order_intro_cancel",
+        "address": "utter_order_intro_address",
+        "invoice": "utter_order_intro_invoice",
+    }
 
     def name(self) -> str:
         """Rasa's form asks with action_ask_<slot> when the domain has it."""
@@ -258,11 +269,19 @@ class ActionAskOrderId(Action):
     ) -> list[dict[str, Any]]:
         """Utter the problem's reply (first ask only), then utter_ask_order_id."""
         first_ask = tracker.get_slot("requested_slot") != "order_id"
-        if first_ask and tracker.get_slot("order_topic") not in self.NO_ACKNOWLEDGEMENT:
-            kind = problems.problem_kind(tracker.latest_message.get("text"))
+        topic = tracker.get_slot("order_topic")
+        if first_ask:
+            kind = None
+            if topic not in self.NO_ACKNOWLEDGEMENT:
+                kind = problems.problem_kind(tracker.latest_message.get("text"))
             if kind is not None:
                 dispatcher.utter_message(
                     response=problems.response_for(kind), **get_policy().reply_values()
+                )
+            elif topic in self.INTRODUCTIONS:
+                # no specific problem named: what the shop does for this kind of request
+                dispatcher.utter_message(
+                    response=self.INTRODUCTIONS[topic], **get_policy().reply_values()
                 )
         dispatcher.utter_message(response="utter_ask_order_id")
         return []

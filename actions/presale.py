@@ -38,6 +38,14 @@ def _named_products(tracker: Tracker, text: str, names: list[str]) -> list[str]:
     return ordered
 
 
+#: The question back when the product is unknown, naming what was asked about.
+WHICH_PRODUCT = {
+    "price": "utter_ask_which_product_price",
+    "size": "utter_ask_which_product_size",
+    "stock": "utter_ask_which_product_stock",
+}
+
+
 @survives_store_outage
 class ActionAnswerProduct(Action):
     """Price, stock by size, size advice and the reply that fits the buyer's motive."""
@@ -67,7 +75,8 @@ class ActionAnswerProduct(Action):
         if motive == "qiuxin" and not name:
             name = max(products.values(), key=lambda p: p.launched_at).name
         if not name or name not in products:
-            dispatcher.utter_message(response="utter_ask_which_product")
+            aspect = presale.asked_aspect(text)
+            dispatcher.utter_message(response=WHICH_PRODUCT.get(aspect, "utter_ask_which_product"))
             return []
         product = products[name]
         values = {

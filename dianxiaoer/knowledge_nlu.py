@@ -36,6 +36,7 @@ ENTRY_INTENTS = {
     "faq.service_hours": "ask_service_hours",
     "faq.logistics_stalled": "urge_delivery",
     "faq.payment_failed": "report_payment_failure",
+    "faq.double_charge": "report_payment_failure",
     "faq.how_to_return": "request_return",
     "faq.cancel_order": "cancel_order",
     "faq.change_address": "change_address",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from dianxiaoer.text import fullwidth_to_halfwidth, to_simplified
+
 MOTIVE_CUES: dict[str, tuple[str, ...]] = {
     "qiulian": (
         "便宜",
@@ -37,6 +39,21 @@ _HEIGHT = re.compile(r"(?:身高|高)\s*(1\d{2})|(1\d{2})\s*(?:cm|厘米|公分)
 _WEIGHT = re.compile(
     r"(?:体重|重)\s*(\d{2,3})\s*(kg|公斤|斤)?|(\d{2,3})\s*(kg|公斤|斤)", re.IGNORECASE
 )
+
+
+#: What a product question asks about, checked in order (a size question often names a
+#: price too: "M码多少钱" is about the size's stock and price, answered per size).
+_ASPECTS: tuple[tuple[str, re.Pattern], ...] = (
+    ("size", re.compile(r"码|尺寸|多大|大小|偏大|偏小|身高|体重|\d+\s*斤|腰围|胸围|宽松|修身")),
+    ("price", re.compile(r"多少钱|价格|价钱|几块|便宜|优惠|怎么卖|啥价|什么价")),
+    ("stock", re.compile(r"有货|没货|现货|库存|缺货|补货|到货|断货")),
+)
+
+
+def asked_aspect(text: str) -> str | None:
+    """What a product question is about: "size", "price", "stock", or None."""
+    simple = fullwidth_to_halfwidth(to_simplified(text or ""))
+    return next((name for name, pattern in _ASPECTS if pattern.search(simple)), None)
 
 
 def buyer_motive(text: str) -> str | None:

@@ -41,7 +41,22 @@ def test_asked_again_after_a_wrong_format_no_second_apology():
 
 
 def test_cancel_or_address_topics_are_not_complaints():
-    assert _ask("还没发货 我想取消", "cancel_order", "cancel")[0] == ["utter_ask_order_id"]
+    # 还没发货 describes the order here: the cancel introduction, not a delivery apology
+    responses, messages = _ask("还没发货 我想取消", "cancel_order", "cancel")
+    assert responses == ["utter_order_intro_cancel", "utter_ask_order_id"]
+    assert messages[0]["refund_days"] == 3
+
+
+def test_a_request_with_no_named_problem_gets_what_the_shop_does_first():
+    for text, intent, topic in [
+        ("我想退货 该怎么操作", "request_return", "return"),
+        ("麻烦快点发货", "urge_delivery", "urge"),
+        ("东西用着不对劲", "report_quality_problem", "quality"),
+        ("付完款想把发票改成公司", "request_invoice", "invoice"),
+    ]:
+        responses, messages = _ask(text, intent, topic)
+        assert responses == [f"utter_order_intro_{topic}", "utter_ask_order_id"], text
+        assert "quality_days" in messages[0]
 
 
 def _confirm(text: str, intent: str, last_bot: str | None = None):

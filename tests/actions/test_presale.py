@@ -44,9 +44,15 @@ def test_best_seller_without_a_product(shop, domain):  # noqa: F811
     assert messages[-1]["product"] == "音乐会员兑换码"
 
 
-def test_unknown_product_asks_which(shop, domain):  # noqa: F811
-    messages, _ = ask(domain, "这个有货吗")
-    assert messages[0]["response"] == "utter_ask_which_product"
+def test_unknown_product_asks_which_naming_what_was_asked(shop, domain):  # noqa: F811
+    for text, response in [
+        ("这个有货吗", "utter_ask_which_product_stock"),
+        ("这个多少钱啊", "utter_ask_which_product_price"),
+        ("平时穿M 这款拍多大码", "utter_ask_which_product_size"),
+        ("这个怎么样", "utter_ask_which_product"),
+    ]:
+        messages, _ = ask(domain, text)
+        assert messages[0]["response"] == response, text
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,16 @@ from dianxiaoer.settings import PROJECT_ROOT
         ("快递箱子都压扁了 里面杯子不知道有没有事", "damaged_parcel"),
         ("我昨天刚买今天就降价了二十块", "price_drop"),
         ("付款的时候扣了两次钱", "wrong_charge"),
+        ("新买的毛巾一股消毒水味 洗了还有", "smell"),
+        ("这批饼干受潮了 一点都不脆", "taste"),
+        ("坚果有哈喇味了吧", "taste"),
+        ("详情页写的纯棉 实物跟描述不一样", "not_as_described"),
+        ("电热壶水烧不开 一直咕噜咕噜", "broken"),
+        ("平板屏幕黑屏 按键凹陷下去了", "broken"),
+        ("你们少寄了一包", "missing_part"),
+        ("收到的颜色跟我选的不一样", "wrong_item"),
+        ("三天了还在揽收 是不是没发啊", "stalled"),
+        ("订单一直是出库状态 没动静", "stalled"),
     ],
 )
 def test_problem_kinds(text, kind):
