@@ -18,6 +18,7 @@ from dianxiaoer.fallback import (
     load_intent_questions,
     previous_turn_actions,
     suggest_intents,
+    thanks_or_praise,
 )
 from dianxiaoer.policy import get_policy
 from dianxiaoer.store import repository
@@ -30,6 +31,7 @@ SMALL_TALK = {
     "thank": "utter_you_are_welcome",
     "goodbye": "utter_goodbye",
 }
+CLOSING_REPLY = {"praise": "utter_thanks_for_praise", "thanks": "utter_you_are_welcome"}
 
 
 @survives_store_outage
@@ -81,6 +83,11 @@ class ActionSuggestIntents(Action):
                 SlotSet("order_topic", problems.TOPIC[kind]),
                 FollowupAction("verify_order_form"),
             ]
+        closing = thanks_or_praise(question)
+        if closing is not None:
+            # thanks or praise the intent model missed ("多谢了 五星"): no "您是想问"
+            dispatcher.utter_message(response=CLOSING_REPLY[closing])
+            return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         # the FallbackClassifier puts nlu_fallback first; the model's best guess follows
         top = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})

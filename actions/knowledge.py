@@ -29,8 +29,15 @@ def question_of(tracker: Tracker) -> str:
     return "" if text.startswith("/") else text.strip()
 
 
-def answer_entry(dispatcher: CollectingDispatcher, entry, question: str) -> None:
-    """Utter a knowledge entry's answer (English first for an English question)."""
+def answer_entry(
+    dispatcher: CollectingDispatcher, entry, question: str, empathy: bool = False
+) -> None:
+    """Utter a knowledge entry's answer (English first for an English question).
+
+    With `empathy` (an annoyed customer: "请不要忽悠我") a line of empathy comes first.
+    """
+    if empathy:
+        dispatcher.utter_message(response="utter_empathy_first")
     response, values = answer_response(
         entry, get_policy().reply_values(), english=is_english_question(question)
     )
@@ -97,8 +104,9 @@ class ActionAnswerKnowledge(Action):
             clear_ratio=policy["knowledge.clear_ratio"],
             max_suggestions=policy["knowledge.max_suggestions"],
         )
+        annoyed = (tracker.get_slot("anger") or 0) >= policy["complaints.empathy_level"]
         if decision.kind == "answer":
-            answer_entry(dispatcher, decision.top.entry, question)
+            answer_entry(dispatcher, decision.top.entry, question, empathy=annoyed)
             return []
         if decision.kind == "suggest":
             buttons = [
@@ -108,6 +116,15 @@ class ActionAnswerKnowledge(Action):
                 }
                 for hit in decision.hits
             ]
+            if decision.top.score >= policy["knowledge.answer_close_min_score"]:
+                # a strong match with close neighbours: answer it and offer the others,
+                # as shop assistants do ("您可能还想问"), instead of a question back
+                answer_entry(dispatcher, decision.top.entry, question, empathy=annoyed)
+                dispatcher.utter_message(
+                    response="utter_knowledge_related",
+                    buttons=localized_buttons(buttons[1:], tracker),
+                )
+                return []
             dispatcher.utter_message(
                 response="utter_knowledge_suggest", buttons=localized_buttons(buttons, tracker)
             )

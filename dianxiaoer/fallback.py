@@ -7,7 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from dianxiaoer.form_answers import is_question
 from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.text import normalize
 
 QUESTIONS_FILE = PROJECT_ROOT / "knowledge" / "intent_questions.yml"
 #: Intents never offered as a suggestion (offering "你是想说'是的'吗" helps nobody).
@@ -77,3 +79,35 @@ def previous_turn_actions(events: list[dict]) -> list[str]:
         elif kind == "action" and user_seen == 1 and event.get("name"):
             actions.append(event["name"])
     return actions
+
+
+_PRAISE_CUES = (
+    "好评",
+    "五星",
+    "点赞",
+    "笔芯",
+    "比心",
+    "挺好",
+    "真好",
+    "不错",
+    "满意",
+    "给力",
+    "很棒",
+    "真棒",
+)
+_THANKS_CUES = ("谢谢", "多谢", "感谢", "谢啦", "辛苦了", "麻烦你了")
+
+
+def thanks_or_praise(text: str) -> str | None:
+    """Say "praise" or "thanks" for a closing the intent model missed ("多谢了 五星"), else None.
+
+    A question is neither (is_question), so "质量不错吧？" still gets an answer.
+    """
+    clean = normalize(text or "").text
+    if not clean or is_question(clean):
+        return None
+    if any(cue in clean for cue in _PRAISE_CUES):
+        return "praise"
+    if any(cue in clean for cue in _THANKS_CUES):
+        return "thanks"
+    return None
