@@ -85,6 +85,13 @@ def survives_store_outage(cls):
     return cls
 
 
+def question_of(tracker: Tracker) -> str:
+    """The latest message as typed (original script), or "" for a button payload."""
+    message = tracker.latest_message
+    text = (message.get("input") or {}).get("original") or message.get("text") or ""
+    return "" if text.startswith("/") else text.strip()
+
+
 def free_text_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
     """`extract_<slot>` for a form's free-text slot: take an answer of the right shape.
 
@@ -100,6 +107,7 @@ def free_text_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
     ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
     # nlu_fallback hides the classifier's guess; the exits are judged on that guess
     best = ranking[0] if intent.get("name") == "nlu_fallback" and ranking else intent
-    typed = (message.get("input") or {}).get("original") or message.get("text") or ""
-    value = form_answers.answer_for(slot, typed, best.get("name"), best.get("confidence") or 0.0)
+    value = form_answers.answer_for(
+        slot, question_of(tracker), best.get("name"), best.get("confidence") or 0.0
+    )
     return {slot: value} if value else {}

@@ -9,9 +9,9 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders
-from actions.common import localized_buttons, survives_store_outage, user_texts
+from actions.common import localized_buttons, question_of, survives_store_outage, user_texts
 from actions.human import hand_over
-from actions.knowledge import answer_entry, clear_answer, question_of
+from actions.knowledge import answer_entry, clear_answer
 from dianxiaoer import problems
 from dianxiaoer.fallback import (
     extra_buttons,

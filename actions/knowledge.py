@@ -9,8 +9,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import localized_buttons
-from dianxiaoer.knowledge import answer_response, get_knowledge_base, is_english_question
+from actions.common import localized_buttons, question_of
+from dianxiaoer.knowledge import (
+    Decision,
+    answer_response,
+    get_knowledge_base,
+    is_english_question,
+)
 from dianxiaoer.policy import get_policy
 from dianxiaoer.unanswered import record_unanswered
 
@@ -20,13 +25,6 @@ INTENT_DEFAULT_ENTRY = {
     "ask_payment_methods": "faq.payment_methods",
     "ask_shipping_policy": "faq.ship_time",
 }
-
-
-def question_of(tracker: Tracker) -> str:
-    """The customer's question as typed (original script), or "" for a button payload."""
-    message = tracker.latest_message
-    text = (message.get("input") or {}).get("original") or message.get("text") or ""
-    return "" if text.startswith("/") else text.strip()
 
 
 def answer_entry(
@@ -44,17 +42,22 @@ def answer_entry(
     dispatcher.utter_message(response=response, **values)
 
 
-def clear_answer(question: str):
-    """The knowledge entry that clearly answers `question`, else None (policy thresholds)."""
-    if not question:
-        return None
+def decide(question: str) -> Decision:
+    """Answer, suggest or none for `question`, with the policy's thresholds."""
     policy = get_policy()
-    decision = get_knowledge_base().decide(
+    return get_knowledge_base().decide(
         question,
         min_score=policy["knowledge.min_score"],
         clear_ratio=policy["knowledge.clear_ratio"],
         max_suggestions=policy["knowledge.max_suggestions"],
     )
+
+
+def clear_answer(question: str):
+    """The knowledge entry that clearly answers `question`, else None (policy thresholds)."""
+    if not question:
+        return None
+    decision = decide(question)
     return decision.top.entry if decision.kind == "answer" else None
 
 
@@ -98,12 +101,7 @@ class ActionAnswerKnowledge(Action):
             answer_entry(dispatcher, kb.by_id[chosen], question)
             return []
 
-        decision = kb.decide(
-            question,
-            min_score=policy["knowledge.min_score"],
-            clear_ratio=policy["knowledge.clear_ratio"],
-            max_suggestions=policy["knowledge.max_suggestions"],
-        )
+        decision = decide(question)
         annoyed = (tracker.get_slot("anger") or 0) >= policy["complaints.empathy_level"]
         if decision.kind == "answer":
             answer_entry(dispatcher, decision.top.entry, question, empathy=annoyed)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import yaml
 
 from actions.fallback import ActionSuggestIntents
-from actions.knowledge import ActionAnswerKnowledge
-from dianxiaoer.knowledge import get_knowledge_base
+from actions.knowledge import ActionAnswerKnowledge, decide
 from dianxiaoer.policy import get_policy
 from dianxiaoer.settings import PROJECT_ROOT
 from tests.actions.test_orders import shop  # noqa: F401  (fixture)
@@ -17,15 +16,9 @@ def _close_question() -> tuple[str, object]:
     """A question whose best FAQ match is strong but has a close runner-up (found, not
     assumed, so the test follows the knowledge base)."""
     policy = get_policy()
-    kb = get_knowledge_base()
     heldout = yaml.safe_load((PROJECT_ROOT / "tests/knowledge/faq_heldout.yml").read_text())
     for question in (q for questions in heldout.values() for q in questions):
-        decision = kb.decide(
-            question,
-            min_score=policy["knowledge.min_score"],
-            clear_ratio=policy["knowledge.clear_ratio"],
-            max_suggestions=policy["knowledge.max_suggestions"],
-        )
+        decision = decide(question)
         if (
             decision.kind == "suggest"
             and decision.top.score >= policy["knowledge.answer_close_min_score"]
