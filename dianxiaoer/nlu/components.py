@@ -1,7 +1,8 @@
-"""Rasa graph components: text normalizer, vocabulary entity ruler, input guard.
+"""Rasa graph components of the shop assistant's NLU pipeline.
 
-They are thin: the work is done by `dianxiaoer.text` and `dianxiaoer.vocabulary`, which
-have no Rasa imports and are unit-tested on their own.
+Text normalizer, linear intent classifier, vocabulary entity ruler, input guard. They
+are thin: the work is done by `dianxiaoer.text`, `dianxiaoer.nlu.linear` and
+`dianxiaoer.vocabulary`, which have no Rasa imports and are unit-tested on their own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -125,6 +127,106 @@ class TextNormalizer(_Untrained):
         """Normalize incoming messages."""
         for message in messages:
             self._normalize(message, remap_entities=False)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    """Intents from a linear SVM over character n-grams of the normalized text.
+
+    The model itself is `dianxiaoer.nlu.linear.LinearIntentModel`; this adapter trains it
+    on the intent examples, stores it in the model archive and fills `intent` and
+    `intent_ranking` like Rasa's classifiers do.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Default config: n-gram lengths, SVM regularisation, softmax temperature."""
+        return {
+            "min_ngram": 1,
+            "max_ngram": 3,
+            "C": 2.0,
+            "temperature": 5.0,
+            "ranking_length": 10,
+            "random_seed": 42,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Any = None,
+    ) -> None:
+        """Store the config and, once trained or loaded, the model."""
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LinearIntentClassifier:
+        """An untrained classifier."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit the model on the intent examples (already normalized) and persist it."""
+        from dianxiaoer.nlu.linear import LinearIntentModel
+
+        examples = [e for e in training_data.intent_examples if e.get(TEXT)]
+        self._model = LinearIntentModel.fit(
+            [e.get(TEXT) for e in examples],
+            [e.get(INTENT) for e in examples],
+            min_n=int(self._config["min_ngram"]),
+            max_n=int(self._config["max_ngram"]),
+            c=float(self._config["C"]),
+            temperature=float(self._config["temperature"]),
+            random_seed=int(self._config["random_seed"]),
+        )
+        with self._model_storage.write_to(self._resource) as directory:
+            self._model.save(directory)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LinearIntentClassifier:
+        """The trained classifier from the model archive (untrained if it has none)."""
+        from dianxiaoer.nlu.linear import LinearIntentModel
+
+        try:
+            with model_storage.read_from(resource) as directory:
+                if LinearIntentModel.exists(directory):
+                    return cls(config, model_storage, resource, LinearIntentModel.load(directory))
+        except ValueError:  # Rasa's way of saying the resource is not in the archive
+            logger.debug("no trained %s in the model archive", cls.__name__)
+        return cls(config, model_storage, resource)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Set `intent` and `intent_ranking` on each message."""
+        for message in messages:
+            text = message.get(TEXT)
+            if self._model is None or not text:
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+                continue
+            ranking = [
+                {"name": name, "confidence": confidence}
+                for name, confidence in self._model.rank(text, int(self._config["ranking_length"]))
+            ]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
 
