@@ -13,6 +13,7 @@ from actions.common import localized_buttons, question_of
 from dianxiaoer.knowledge import (
     Decision,
     answer_response,
+    decide_by_policy,
     get_knowledge_base,
     is_english_question,
 )
@@ -44,13 +45,7 @@ def answer_entry(
 
 def decide(question: str) -> Decision:
     """Answer, suggest or none for `question`, with the policy's thresholds."""
-    policy = get_policy()
-    return get_knowledge_base().decide(
-        question,
-        min_score=policy["knowledge.min_score"],
-        clear_ratio=policy["knowledge.clear_ratio"],
-        max_suggestions=policy["knowledge.max_suggestions"],
-    )
+    return decide_by_policy(question)
 
 
 def clear_answer(question: str):

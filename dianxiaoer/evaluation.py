@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 
 #: Labels in Rasa's report that are aggregates, not intents.
@@ -130,6 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         for q, want, got in misses:
             print(f"  miss: {q}  (want {want}, got {got})")
         print(f"held-out FAQ retrieval top-1 accuracy: {accuracy:.3f} ({total} questions)")
+        outcome, wrong = faq_decisions(args.results_dir)
+        for q, want, got in wrong:
+            print(f"  answered wrong: {q}  (want {want}, got {got})")
+        print(
+            "held-out FAQ as the shopper gets it (policy thresholds): answered right "
+            f"{outcome['right']}, answered wrong {outcome['wrong']}, buttons "
+            f"{outcome['suggest']}, no answer {outcome['none']}"
+        )
         return 0
     report = load_intent_report(args.results_dir)
     label = slice_label(args.results_dir)
@@ -159,6 +168,31 @@ def faq_accuracy(heldout_file: Path) -> tuple[float, int, list[tuple[str, str, s
             if got != entry_id:
                 misses.append((q, entry_id, got))
     return (total - len(misses)) / total, total, misses
+
+
+def faq_decisions(heldout_file: Path) -> tuple[Counter, list[tuple[str, str, str]]]:
+    """What the held-out FAQ questions get (answered right/wrong, buttons, nothing).
+
+    Also the wrongly answered questions as (question, wanted entry, answered entry).
+    """
+    import yaml
+
+    from dianxiaoer.knowledge import decide_by_policy
+
+    held = yaml.safe_load(heldout_file.read_text(encoding="utf-8"))
+    outcome: Counter = Counter({"right": 0, "wrong": 0, "suggest": 0, "none": 0})
+    wrong = []
+    for entry_id, questions in held.items():
+        for q in questions:
+            decision = decide_by_policy(q)
+            if decision.kind != "answer":
+                outcome[decision.kind] += 1
+            elif decision.top.entry.id == entry_id:
+                outcome["right"] += 1
+            else:
+                outcome["wrong"] += 1
+                wrong.append((q, entry_id, decision.top.entry.id))
+    return outcome, wrong
 
 
 def psychology_accuracy(

@@ -95,6 +95,10 @@ FIELD_WEIGHTS = {"names": 3.0, "questions": 2.0, "body": 1.0}
 BM25_K1 = 1.2
 BM25_B = 0.6
 NAME_BONUS = 6.0
+# The paraphrase classifier learns entries with at least this many paraphrases (the
+# FAQ) and may pick any of BM25's first candidates.
+MIN_PARAPHRASES = 3
+PARAPHRASE_CANDIDATES = 5
 
 
 class KnowledgeError(ValueError):
@@ -481,6 +485,7 @@ class KnowledgeBase:
             for term, docs in postings.items()
         }
         self._postings = dict(postings)
+        self._paraphrase_model = None  # trained on first use: paraphrase_guess
 
     def search(self, question: str, limit: int = 5) -> list[Hit]:
         """Entries ranked for `question`, best first."""
@@ -516,17 +521,61 @@ class KnowledgeBase:
         return [Hit(self.entries[i], s, matched.get(i)) for i, s in ranked[:limit]]
 
     def decide(
-        self, question: str, min_score: float, clear_ratio: float, max_suggestions: int = 3
+        self,
+        question: str,
+        min_score: float,
+        clear_ratio: float,
+        max_suggestions: int = 3,
+        paraphrase_min_confidence: float | None = None,
     ) -> Decision:
-        """Answer if the top hit is good and clearly ahead, suggest if close, else none."""
-        ranked = self.search(question, limit=max(max_suggestions, 2))
+        """Answer if the top hit is good and clearly ahead, suggest if close, else none.
+
+        With `paraphrase_min_confidence`, a question BM25 is unsure about is still
+        answered when the paraphrase classifier names one of BM25's candidates with at
+        least that confidence: word overlap misses "寄到武汉要几天" for "下单后几天能收到",
+        character n-grams learnt from the paraphrases do not.
+        """
+        ranked = self.search(question, limit=max(max_suggestions, PARAPHRASE_CANDIDATES))
         hits = [h for h in ranked if h.score >= min_score]
+        if hits and (len(hits) == 1 or hits[0].score >= clear_ratio * hits[1].score):
+            return Decision("answer", hits[:1])
+        if paraphrase_min_confidence is not None and ranked:
+            guess = self.paraphrase_guess(question)
+            hit = next((h for h in ranked if guess and h.entry.id == guess[0]), None)
+            if hit and guess[1] >= paraphrase_min_confidence:
+                return Decision("answer", [hit])
         if not hits:
             return Decision("none")
-        if len(hits) == 1 or hits[0].score >= clear_ratio * hits[1].score:
-            return Decision("answer", hits[:1])
         close = [h for h in hits if h.score * clear_ratio >= hits[0].score]
         return Decision("suggest", close[:max_suggestions])
+
+    def paraphrase_guess(self, question: str) -> tuple[str, float] | None:
+        """The entry whose paraphrases `question` reads most like, with a confidence.
+
+        A linear model over character n-grams (`dianxiaoer.nlu.linear`) trained on the
+        question, paraphrases and names of every entry that has paraphrases (the FAQ);
+        trained on first use (well under a second) and rebuilt with the knowledge base.
+        """
+        if self._paraphrase_model is None:
+            self._paraphrase_model = self._train_paraphrase_model() or False
+        if not self._paraphrase_model or not question.strip():
+            return None
+        return self._paraphrase_model.rank(normalize(question, 10_000).text, 1)[0]
+
+    def _train_paraphrase_model(self):
+        from dianxiaoer.nlu.linear import LinearIntentModel
+
+        texts, labels = [], []
+        for entry in self.entries:
+            if len(entry.paraphrases) < MIN_PARAPHRASES:
+                continue
+            for text in (entry.question or "", *entry.paraphrases, *entry.names):
+                if text.strip():
+                    texts.append(normalize(text, 10_000).text)
+                    labels.append(entry.id)
+        if len(set(labels)) < 2:
+            return None
+        return LinearIntentModel.fit(texts, labels)
 
 
 @lru_cache(maxsize=2)
@@ -541,6 +590,20 @@ def get_knowledge_base(directory: Path = KNOWLEDGE_DIR) -> KnowledgeBase:
         for name in (*FILES.values(), "synonyms.yml")
     )
     return _cached_kb(str(directory), stamp)
+
+
+def decide_by_policy(question: str, kb: KnowledgeBase | None = None) -> Decision:
+    """Answer, suggest or none for `question` with the thresholds of config/policy.yml."""
+    from dianxiaoer.policy import get_policy
+
+    policy = get_policy()
+    return (kb or get_knowledge_base()).decide(
+        question,
+        min_score=policy["knowledge.min_score"],
+        clear_ratio=policy["knowledge.clear_ratio"],
+        max_suggestions=policy["knowledge.max_suggestions"],
+        paraphrase_min_confidence=policy["knowledge.paraphrase_min_confidence"],
+    )
 
 
 def is_english_question(text: str) -> bool:

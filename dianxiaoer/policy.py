@@ -121,6 +121,7 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "knowledge.clear_ratio": (int, float),
     "knowledge.max_suggestions": int,
     "knowledge.answer_close_min_score": (int, float),
+    "knowledge.paraphrase_min_confidence": (int, float),
     "nlu.max_message_chars": int,
     "nlu.fallback_suggestions": int,
     "nlu.fallback_min_confidence": (int, float),

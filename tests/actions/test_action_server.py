@@ -78,9 +78,7 @@ def test_health_is_open_everything_else_needs_the_token(action_server):
 def test_the_right_token_runs_the_action(action_server):
     answer = _call(action_server, {"X-Actions-Token": TOKEN})
     assert answer.status_code != 401
-    listed = requests.get(
-        f"{action_server}/actions", headers={"X-Actions-Token": TOKEN}, timeout=5
-    )
+    listed = requests.get(f"{action_server}/actions", headers={"X-Actions-Token": TOKEN}, timeout=5)
     assert {"name": "action_answer_order"} in listed.json()
 
 

@@ -15,6 +15,7 @@ from tests.conftest import ACTIONS_BIN, RESULTS, ROOT
 
 pytestmark = pytest.mark.browser
 
+
 def report_metrics(servers, out) -> dict:
     """The report command on the servers' tracker and shop stores (action environment)."""
     env = {

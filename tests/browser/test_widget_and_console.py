@@ -11,6 +11,7 @@ from tests.conftest import RESULTS
 
 pytestmark = pytest.mark.browser
 
+
 def bot_texts(page) -> list[str]:
     return page.locator("#dxe-log .dxe-bot").all_inner_texts()
 

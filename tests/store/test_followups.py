@@ -12,9 +12,7 @@ S = timedelta(seconds=1)
 
 
 def complaint(store_url, conversation: str) -> str:
-    return repository.create_complaint(
-        NOW, conversation, "venting", 2, "normal", {}, url=store_url
-    )
+    return repository.create_complaint(NOW, conversation, "venting", 2, "normal", {}, url=store_url)
 
 
 def test_a_followup_is_done_once_by_whichever_firing_comes_first(store_url):

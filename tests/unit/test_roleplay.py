@@ -197,7 +197,6 @@ def test_delay_payment_and_size_facts_come_from_the_catalogue_and_policy():
     assert size["price_protect_days"] == policy["price_protection.days"]
 
 
-
 # --- reading facts in a reply ------------------------------------------------------------
 
 
