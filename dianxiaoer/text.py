@@ -181,3 +181,37 @@ def normalize(text: str | None, max_chars: int = 300) -> NormalizedText:
         meaningful=is_meaningful(cleaned),
         index_map=tuple(i for _, i in pairs),
     )
+
+
+# Courtesy around a request: a greeting or an "OK" in front ("你好 鞋码不对", "好的 已经付了
+# 快点发"), thanks at the end. Words that can start a sentence with their own meaning ("好
+# 慢啊") count only when a separator follows.
+_SEPARATOR = r"[\s,，.。!！~～?？、…]"
+_COURTESY_LEAD = re.compile(
+    rf"^(?:(?:你好|您好|请问|在吗|在么|在嘛|在不在){_SEPARATOR}*"
+    rf"|(?:hello|hi|亲爱的|亲|美女|小姐姐|客服|老板|掌柜的|掌柜|嗯嗯|嗯|好的|好吧|好嘞|ok|哦|噢|额|那个)"
+    rf"{_SEPARATOR}+)"
+)
+_COURTESY_TRAIL = re.compile(
+    r"[\s,，.。!！~～]*(?:谢谢|谢啦|谢了|多谢|感谢|thanks|thx)(?:你|您|亲|啦|了|啊|呀|哈)*"
+    r"[\s.。!！~～]*$"
+)
+_MEANING_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9#]")
+
+
+def strip_courtesy(text: str, keep: int = 2) -> str:
+    """`text` without leading greetings/acknowledgements and trailing thanks.
+
+    Each cut is made only if at least `keep` letters, digits or Chinese characters remain,
+    so a message that is nothing but courtesy ("你好", "好的 谢谢") stays as it is.
+    """
+    while (match := _COURTESY_LEAD.match(text)) and _meaning(text[match.end() :]) >= keep:
+        text = text[match.end() :]
+    match = _COURTESY_TRAIL.search(text)
+    if match and _meaning(text[: match.start()]) >= keep:
+        text = text[: match.start()]
+    return text
+
+
+def _meaning(text: str) -> int:
+    return len(_MEANING_CHAR.findall(text))

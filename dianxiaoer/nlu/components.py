@@ -223,7 +223,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 continue
             ranking = [
                 {"name": name, "confidence": confidence}
-                for name, confidence in self._model.rank(text, int(self._config["ranking_length"]))
+                for name, confidence in self._model.rank_past_courtesy(
+                    text, int(self._config["ranking_length"])
+                )
             ]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -25,12 +25,18 @@ from pathlib import Path
 
 import numpy as np
 
+from dianxiaoer.text import strip_courtesy
+
 # Order numbers, tracking numbers and phone numbers differ in every message; as n-grams
 # they would be noise the classifier learns by heart. One placeholder keeps "there was a
 # long number here", which matters (查单 with a number vs. a question about shipping).
 _LONG_NUMBER = re.compile(r"\d{5,}")
 _SPACES = re.compile(r"\s+")
 NUMBER_PLACEHOLDER = "#"
+
+#: Intents a courtesy word alone can carry; see `rank_past_courtesy`.
+SMALL_TALK = frozenset({"greet", "thank", "affirm", "goodbye"})
+COURTESY_MIN_CONFIDENCE = 0.5
 
 _META, _WEIGHTS, _IDF = "linear_intents.json", "linear_weights.npy", "linear_idf.npy"
 _FILES = (_META, _WEIGHTS, _IDF)
@@ -132,6 +138,25 @@ class LinearIntentModel:
         probabilities /= probabilities.sum()
         order = np.argsort(-probabilities, kind="stable")[:limit]
         return [(self.labels[i], float(probabilities[i])) for i in order]
+
+    def rank_past_courtesy(self, text: str, limit: int = 10) -> list[tuple[str, float]]:
+        """`rank`, but a request wrapped in courtesy is classified as the request.
+
+        "你好 鞋子尺码不对" or "好的 已经付了 快点发 谢谢" read as a greeting or thanks
+        by their n-grams; when the top intent is small talk and the message without its
+        courtesy words (`dianxiaoer.text.strip_courtesy`) is confidently something else,
+        that ranking is returned.
+        """
+        ranking = self.rank(text, limit)
+        if ranking[0][0] not in SMALL_TALK:
+            return ranking
+        core = strip_courtesy(prepare(text))
+        if core == prepare(text):
+            return ranking
+        inner = self.rank(core, limit)
+        if inner[0][0] not in SMALL_TALK and inner[0][1] >= COURTESY_MIN_CONFIDENCE:
+            return inner
+        return ranking
 
     def save(self, directory: Path) -> None:
         """Write the model as JSON and two `.npy` arrays (no pickle) into `directory`."""
