@@ -12,6 +12,7 @@ from dianxiaoer.knowledge import (
     KnowledgeError,
     Thesaurus,
     answer_response,
+    decide_by_policy,
     get_knowledge_base,
     is_english_question,
     load_entries,
@@ -29,7 +30,7 @@ HELDOUT = yaml.safe_load((Path(__file__).parent / "faq_heldout.yml").read_text(e
 
 def test_counts_per_source():
     kinds = Counter(e.kind for e in ENTRIES)
-    assert kinds == {"glossary": 8, "exam": 36, "term": 46, "faq": 59}
+    assert kinds == {"glossary": 8, "exam": 36, "term": 46, "faq": 60}
     assert sorted(e.number for e in ENTRIES if e.kind == "exam") == list(range(62, 98))
     projects = Counter(e.project for e in ENTRIES if e.kind == "term")
     assert projects == {1: 14, 2: 9, 3: 4, 4: 4, 5: 6, 6: 9}
@@ -200,6 +201,28 @@ def test_decisions():
     assert "exam.68" in [h.entry.id for h in close.hits]
 
 
+def test_paraphrase_classifier_answers_what_word_overlap_leaves_unsure():
+    policy = get_policy()
+    args = dict(
+        min_score=policy["knowledge.min_score"], clear_ratio=policy["knowledge.clear_ratio"]
+    )
+    # too few shared words for BM25; the paraphrases' character n-grams know them
+    for question, entry_id in (("买这个送点啥", "faq.gifts"), ("发的啥快递", "faq.couriers")):
+        assert KB.decide(question, **args).kind != "answer"
+        decision = KB.decide(question, **args, paraphrase_min_confidence=0.45)
+        assert decision.kind == "answer" and decision.top.entry.id == entry_id
+        guess = KB.paraphrase_guess(question)
+        assert guess[0] == entry_id and guess[1] >= 0.45
+    # it only picks among BM25's candidates, and never answers small talk
+    assert KB.decide("今天天气怎么样", **args, paraphrase_min_confidence=0.45).kind == "none"
+    assert KB.paraphrase_guess("") is None
+
+
+def test_decide_by_policy_uses_the_policy_thresholds():
+    assert decide_by_policy("买这个送点啥").top.entry.id == "faq.gifts"
+    assert decide_by_policy("今天天气怎么样").kind == "none"
+
+
 def test_thesaurus_keeps_names_whole():
     t = Thesaurus({"换成": "修改"}, protected=("转换成本",))
     assert t.apply("转换成本") == "转换成本"
@@ -307,7 +330,8 @@ EVERYDAY = (
 @pytest.mark.parametrize("entry_id", EVERYDAY)
 def test_everyday_entries_have_enough_paraphrases_and_heldout(entry_id):
     entry = KB.by_id[entry_id]
-    assert 8 <= len(entry.paraphrases) <= 15
+    # enough to be learnt, not so many that the FAQ crowds out the other intents
+    assert 8 <= len(entry.paraphrases) <= 20
     assert 3 <= len(HELDOUT[entry_id]) <= 5
 
 
