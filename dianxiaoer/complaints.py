@@ -226,6 +226,7 @@ STRATEGY_EVIDENCE: dict[str, tuple[str, ...]] = {
         "认不认",
         "得认",
         "认错",
+        "你们的错",
         "明明",
         "事实",
         "讲道理",
@@ -404,9 +405,19 @@ def _model(path: str) -> NaiveBayes:
     return NaiveBayes(load_examples(Path(path)))
 
 
+# "不要退款也不要赔偿，就要你们承认…": a remedy turned down is no wish for a remedy.
+_DECLINED_REMEDY = re.compile(
+    r"(?:不要|不用|不需要|不稀罕|不图)(?:你们)?(?:的)?(?:赔偿?|补偿|退款|退钱|钱)"
+)
+
+
 def lexicon_scores(text: str) -> dict[str, int]:
-    """Sum of cue weights per type found in the text."""
-    return {t: sum(w for cue, w in TYPE_CUES[t] if cue in text) for t in TYPES}
+    """Sum of cue weights per type found in the text (declined remedies left out)."""
+    remedy_text = _DECLINED_REMEDY.sub("", text)
+    return {
+        t: sum(w for cue, w in TYPE_CUES[t] if cue in (remedy_text if t == "remedy" else text))
+        for t in TYPES
+    }
 
 
 def anger_level(text: str, primary: str | None = None, raw: str | None = None) -> int:

@@ -154,6 +154,8 @@ def test_anger_threats_and_problem_reports_never_get_flattering_strategies(text)
         ("说句实在话，你们的包装可以改进一下，纸箱太薄了", "showing"),
         ("明明是你们发错了尺码，你们就说是不是吧", "recognition"),
         ("我有截图为证，是你们写错了价格，这个事实你们得认", "recognition"),
+        # a remedy turned down is no wish for one: the customer wants to be proved right
+        ("钱我不要了 赔偿也不用 你们认个错就是你们的错", "recognition"),
     ],
 )
 def test_advice_and_claims_of_being_right_keep_their_strategies(text, primary):
@@ -164,3 +166,8 @@ def test_blocking_threats_escalate():
     result = assess("再这样我就拉黑你们店，还要申请平台介入")
     assert result.threat
     assert complaints.escalation_reason(result, 0) == "threat"
+
+
+def test_declined_remedies_do_not_count_as_remedy_cues():
+    assert complaints.lexicon_scores("我不要退款也不要赔偿")["remedy"] == 0
+    assert complaints.lexicon_scores("给我退款")["remedy"] > 0
