@@ -18,7 +18,7 @@ if [ -f "$model" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "==> model $model is up to date"
   exit 0
 fi
-echo "==> training $model (data, config or domain changed; about 3 minutes on 2 idle cores)"
+echo "==> training $model (data, config or domain changed; about 80 s on 2 idle cores)"
 start=$(date +%s)
 "${VENV:-.venv}/bin/rasa" train --fixed-model-name "$MODEL_NAME" --out "$MODEL_DIR" --quiet
 echo "$want" > "$stamp"

@@ -9,9 +9,15 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
-def browser():
-    """Headless Debian chromium (no browser download)."""
+def playwright():
+    """The Playwright driver (its device list emulates phones)."""
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    """Headless Debian chromium (no browser download)."""
+    b = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+    yield b
+    b.close()

@@ -43,10 +43,12 @@ const css = `
 #dxe-panel{display:none;flex-direction:column;width:360px;height:520px;max-height:80vh;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden;position:absolute;right:0;bottom:70px}
 #dxe-panel.open{display:flex}
 #dxe-header{background:${cfg.color};color:#fff;padding:10px 14px;font-weight:600;display:flex;justify-content:space-between;align-items:center}
-#dxe-header button{background:none;border:0;color:#fff;font-size:18px;cursor:pointer}
+#dxe-header button{background:none;border:0;color:#fff;font-size:24px;line-height:1;min-width:44px;min-height:44px;margin:-8px -10px -8px 0;cursor:pointer}
 #dxe-status{background:#fff7e6;color:#8a5a00;font-size:12px;padding:4px 12px;display:none}
 #dxe-log{flex:1;overflow-y:auto;padding:10px;background:#f5f5f5}
-.dxe-msg{max-width:80%;margin:6px 0;padding:8px 10px;border-radius:10px;white-space:pre-wrap;word-break:break-word}
+.dxe-msg{max-width:80%;margin:6px 0;padding:8px 10px;border-radius:10px;white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere}
+.dxe-pending{opacity:.6}
+.dxe-pending-note{font-size:11px;color:#8a5a00;text-align:right;margin:0 4px}
 .dxe-bot{background:#fff;align-self:flex-start}
 .dxe-user{background:${cfg.color};color:#fff;margin-left:auto}
 .dxe-row{display:flex;flex-direction:column}
@@ -57,23 +59,49 @@ const css = `
 .dxe-msg img{max-width:100%;border-radius:6px}
 #dxe-typing{display:none;color:#999;font-size:12px;padding:0 12px 4px}
 #dxe-form{display:flex;border-top:1px solid #eee}
-#dxe-input{flex:1;border:0;padding:12px;font-size:14px;outline:none}
-#dxe-send{border:0;background:${cfg.color};color:#fff;padding:0 16px;cursor:pointer}
-@media (max-width:480px){#dxe-root{right:10px;bottom:10px}#dxe-panel{position:fixed;left:0;right:0;top:0;bottom:0;width:100vw;height:100%;max-height:none;border-radius:0}}
+#dxe-input{flex:1;min-width:0;border:0;padding:12px;font-size:16px;min-height:44px;outline:none}
+#dxe-send{border:0;background:${cfg.color};color:#fff;padding:0 16px;min-width:64px;min-height:44px;font-size:15px;cursor:pointer}
+#dxe-conn{background:#fdecea;color:#8c1d18;font-size:12px;padding:4px 12px;display:none}
+@media (max-width:480px),(pointer:coarse){.dxe-buttons button{min-height:44px;min-width:44px;padding:6px 14px;font-size:14px}}
+@media (max-width:480px){
+#dxe-root{right:10px;bottom:10px}
+#dxe-root.dxe-open #dxe-launcher{display:none}
+#dxe-panel{position:fixed;left:0;right:0;top:var(--dxe-top,0px);bottom:auto;width:100vw;height:var(--dxe-vh,100%);max-height:none;border-radius:0}
+#dxe-header{padding-top:max(10px,env(safe-area-inset-top))}
+#dxe-form{padding-bottom:env(safe-area-inset-bottom);padding-left:env(safe-area-inset-left);padding-right:env(safe-area-inset-right)}
+}
 `;
 
 const root = el("div", { id: "dxe-root" });
 const badge = el("span", { id: "dxe-badge" });
-const launcher = el("button", { id: "dxe-launcher", "aria-label": "打开客服", text: "客服" }, [badge]);
-const closeButton = el("button", { "aria-label": "收起", text: "×" });
+const launcher = el(
+  "button",
+  { id: "dxe-launcher", type: "button", "aria-label": "打开客服", "aria-controls": "dxe-panel", "aria-expanded": "false", text: "客服" },
+  [badge],
+);
+const closeButton = el("button", { id: "dxe-close", type: "button", "aria-label": "收起客服窗口", text: "×" });
 const header = el("div", { id: "dxe-header" }, [el("span", { text: cfg.title }), closeButton]);
-const status = el("div", { id: "dxe-status" });
+const status = el("div", { id: "dxe-status", role: "status" });
+const connection = el("div", { id: "dxe-conn", role: "status", text: "网络已断开，正在重新连接…消息会在连上后发出" });
 const log = el("div", { id: "dxe-log", "aria-live": "polite" });
 const typing = el("div", { id: "dxe-typing", text: "对方正在输入…" });
-const input = el("input", { id: "dxe-input", placeholder: "请输入您的问题", maxlength: "500" });
+const input = el("input", {
+  id: "dxe-input",
+  placeholder: "请输入您的问题",
+  maxlength: "500",
+  "aria-label": "输入您的问题",
+  enterkeyhint: "send",
+});
 const send = el("button", { id: "dxe-send", type: "submit", text: "发送" });
 const form = el("form", { id: "dxe-form" }, [input, send]);
-const panel = el("div", { id: "dxe-panel", role: "dialog" }, [header, status, log, typing, form]);
+const panel = el("div", { id: "dxe-panel", role: "dialog", "aria-label": cfg.title }, [
+  header,
+  status,
+  connection,
+  log,
+  typing,
+  form,
+]);
 
 function clock(ts) {
   const d = new Date(ts);
@@ -82,7 +110,13 @@ function clock(ts) {
 
 function render(msg) {
   const row = el("div", { class: `dxe-row ${msg.from}` });
-  if (msg.text) row.appendChild(el("div", { class: `dxe-msg dxe-${msg.from}`, text: msg.text }));
+  if (msg.id) row.dataset.id = msg.id;
+  if (msg.text) {
+    const bubble = el("div", { class: `dxe-msg dxe-${msg.from}`, text: msg.text });
+    if (msg.pending) bubble.classList.add("dxe-pending");
+    row.appendChild(bubble);
+  }
+  if (msg.pending) row.appendChild(el("div", { class: "dxe-pending-note", text: "等待网络，连上后自动发送" }));
   if (msg.image && /^https?:\/\//.test(msg.image)) {
     const bubble = el("div", { class: "dxe-msg dxe-bot" }, [el("img", { src: msg.image, alt: "" })]);
     row.appendChild(bubble);
@@ -106,15 +140,29 @@ function updateBadge() {
   badge.style.display = state.unread > 0 && !state.open ? "block" : "none";
 }
 
-function setOpen(open) {
+function setOpen(open, { focus = true } = {}) {
   state.open = open;
   panel.classList.toggle("open", open);
+  root.classList.toggle("dxe-open", open);
+  launcher.setAttribute("aria-expanded", String(open));
   if (open) {
     state.unread = 0;
-    input.focus();
+    fitViewport();
+    if (focus) input.focus();
+  } else if (focus) {
+    launcher.focus();
   }
   updateBadge();
   save();
+}
+
+// On a phone the on-screen keyboard shrinks the visual viewport, not the layout one: the
+// full-screen chat follows the visual viewport so the input row stays above the keyboard.
+function fitViewport() {
+  const vv = window.visualViewport;
+  if (!vv) return;
+  root.style.setProperty("--dxe-vh", `${Math.round(vv.height)}px`);
+  root.style.setProperty("--dxe-top", `${Math.round(vv.offsetTop)}px`);
 }
 
 function add(msg) {
@@ -145,7 +193,19 @@ socket.on("session_confirm", (id) => {
   state.sessionId = sessionId;
   save();
   root.dataset.session = sessionId;
+  confirmed = true;
+  connection.style.display = "none";
+  flushOutbox();
   fetchCallbackReplies();
+});
+socket.on("disconnect", () => {
+  confirmed = false;
+  connection.style.display = "block";
+});
+// Back from another app (the tab was hidden): reconnect at once instead of waiting for
+// socket.io's back-off; the session id, history and unread count are in localStorage.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && !socket.connected) socket.connect();
 });
 socket.on("bot_uttered", (data) => {
   typing.style.display = "none";
@@ -165,13 +225,47 @@ function metadata() {
   };
 }
 
+// Messages typed while the connection is down wait in `state.outbox` (kept in localStorage,
+// so a reload keeps them too) and are emitted once when the session is confirmed again.
+// A message is emitted only on a confirmed connection, never into socket.io's own buffer,
+// so it cannot go out twice.
+let confirmed = false;
+state.outbox = state.outbox || [];
+
+function emit(item) {
+  socket.emit("user_uttered", { message: item.message, session_id: state.sessionId, metadata: metadata() });
+  typing.style.display = "block";
+  setTimeout(() => (typing.style.display = "none"), 15000);
+}
+
+function flushOutbox() {
+  if (!confirmed || !state.outbox.length) return;
+  const queued = state.outbox;
+  state.outbox = [];
+  for (const item of queued) {
+    emit(item);
+    const msg = state.messages.find((m) => m.id === item.id);
+    if (msg) delete msg.pending;
+    const row = log.querySelector(`[data-id="${item.id}"]`);
+    if (row) {
+      row.querySelectorAll(".dxe-pending").forEach((n) => n.classList.remove("dxe-pending"));
+      row.querySelectorAll(".dxe-pending-note").forEach((n) => n.remove());
+    }
+  }
+  save();
+}
+
 function sendMessage(text, shown) {
   const message = String(text || "").trim();
   if (!message) return;
-  add({ from: "user", text: shown || message });
-  typing.style.display = "block";
-  setTimeout(() => (typing.style.display = "none"), 15000);
-  socket.emit("user_uttered", { message, session_id: state.sessionId, metadata: metadata() });
+  const item = { id: newSessionId(), message };
+  const online = confirmed && socket.connected;
+  add({ from: "user", text: shown || message, id: item.id, pending: !online || undefined });
+  if (online) emit(item);
+  else {
+    state.outbox.push(item);
+    save();
+  }
 }
 
 // An agent's reply to a callback request (asked outside service hours) may come while
@@ -217,6 +311,13 @@ form.addEventListener("submit", (e) => {
 });
 launcher.addEventListener("click", () => setOpen(!state.open));
 closeButton.addEventListener("click", () => setOpen(false));
+panel.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") setOpen(false);
+});
+if (window.visualViewport) {
+  window.visualViewport.addEventListener("resize", fitViewport);
+  window.visualViewport.addEventListener("scroll", fitViewport);
+}
 
 const style = el("style");
 style.textContent = css;
@@ -225,6 +326,13 @@ root.appendChild(panel);
 root.appendChild(launcher);
 document.body.appendChild(root);
 state.messages.forEach(render);
-setOpen(state.open);
+setOpen(state.open, { focus: false });
 setInterval(pollStatus, 3000);
-window.DianxiaoerWidget = { open: () => setOpen(true), send: sendMessage, state };
+window.DianxiaoerWidget = {
+  open: () => setOpen(true),
+  send: sendMessage,
+  state,
+  // a shop page may pause the chat (and tests simulate a dropped connection with it)
+  disconnect: () => socket.disconnect(),
+  reconnect: () => socket.connect(),
+};
