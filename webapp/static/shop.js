@@ -102,6 +102,9 @@
   tag.src = "/widget.js";
   tag.dataset.server = cfg.rasa;
   tag.dataset.title = `${cfg.shop} · 店小二`;
-  tag.dataset.color = "#ff5000";
+  // the shop's colour; "?color=%231677ff" tries another one (the widget keeps any colour
+  // readable: docs in widget/src/widget.js)
+  const wanted = new URLSearchParams(window.location.search).get("color");
+  tag.dataset.color = /^#[0-9a-fA-F]{6}$/.test(wanted || "") ? wanted : "#ff5000";
   document.body.appendChild(tag);
 })();

@@ -15,6 +15,52 @@ const cfg = {
   title: (script && script.dataset.title) || "店小二客服",
   color: (script && script.dataset.color) || "#ff5000",
 };
+// WCAG AA: 4.5:1 for normal text. A shop's colour is used as given when white text on it
+// is readable; a light colour (yellow, pastel) keeps its colour with dark text; any other
+// is darkened until white text is readable. Text in the shop's colour on white (quick
+// replies) uses the colour darkened until it reads on white.
+const AA = 4.5;
+const WHITE = [255, 255, 255];
+const DARK = [26, 26, 26];
+
+function rgb(hex) {
+  const m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(String(hex || "").trim());
+  if (!m) return null;
+  const h = m[1].length === 3 ? m[1].replace(/./g, "$&$&") : m[1];
+  return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
+}
+function luminance(c) {
+  const [r, g, b] = c.map((v) => {
+    const s = v / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+function darkenUntil(c, readableOn) {
+  for (let t = 0; t <= 1; t += 0.02) {
+    const d = c.map((v) => Math.round(v * (1 - t)));
+    if (contrast(d, readableOn) >= AA) return d;
+  }
+  return DARK;
+}
+const hex = (c) => `#${c.map((v) => v.toString(16).padStart(2, "0")).join("")}`;
+
+function palette(color) {
+  const base = rgb(color) || rgb("#ff5000");
+  let fill = base;
+  let on = WHITE;
+  if (contrast(base, WHITE) < AA) {
+    if (luminance(base) > 0.3 && contrast(base, DARK) >= AA) on = DARK;
+    else fill = darkenUntil(base, WHITE);
+  }
+  return { fill: hex(fill), on: hex(on), ink: hex(darkenUntil(base, WHITE)) };
+}
+const colors = palette(cfg.color);
+
 const STORE = "dxe-session";
 const state = JSON.parse(localStorage.getItem(STORE) || "{}");
 state.messages = state.messages || [];
@@ -38,29 +84,29 @@ function el(tag, attrs = {}, children = []) {
 
 const css = `
 #dxe-root{position:fixed;right:20px;bottom:20px;z-index:2147483000;font:14px/1.5 -apple-system,"PingFang SC","Microsoft YaHei",sans-serif}
-#dxe-launcher{width:56px;height:56px;border-radius:50%;border:0;color:#fff;background:${cfg.color};font-size:15px;font-weight:600;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);position:relative}
-#dxe-badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#e00;color:#fff;font-size:12px;line-height:20px;display:none}
+#dxe-launcher{width:56px;height:56px;border-radius:50%;border:0;color:${colors.on};background:${colors.fill};font-size:15px;font-weight:600;cursor:pointer;box-shadow:0 4px 12px rgba(0,0,0,.25);position:relative}
+#dxe-badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;background:#c00;color:#fff;font-size:12px;line-height:20px;display:none}
 #dxe-panel{display:none;flex-direction:column;width:360px;height:520px;max-height:80vh;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden;position:absolute;right:0;bottom:70px}
 #dxe-panel.open{display:flex}
-#dxe-header{background:${cfg.color};color:#fff;padding:10px 14px;font-weight:600;display:flex;justify-content:space-between;align-items:center}
-#dxe-header button{background:none;border:0;color:#fff;font-size:24px;line-height:1;min-width:44px;min-height:44px;margin:-8px -10px -8px 0;cursor:pointer}
+#dxe-header{background:${colors.fill};color:${colors.on};padding:10px 14px;font-weight:600;display:flex;justify-content:space-between;align-items:center}
+#dxe-header button{background:none;border:0;color:${colors.on};font-size:24px;line-height:1;min-width:44px;min-height:44px;margin:-8px -10px -8px 0;cursor:pointer}
 #dxe-status{background:#fff7e6;color:#8a5a00;font-size:12px;padding:4px 12px;display:none}
 #dxe-log{flex:1;overflow-y:auto;padding:10px;background:#f5f5f5}
 .dxe-msg{max-width:80%;margin:6px 0;padding:8px 10px;border-radius:10px;white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere}
-.dxe-pending{opacity:.6}
+.dxe-pending{outline:2px dashed #8a5a00;outline-offset:-2px}
 .dxe-pending-note{font-size:11px;color:#8a5a00;text-align:right;margin:0 4px}
 .dxe-bot{background:#fff;align-self:flex-start}
-.dxe-user{background:${cfg.color};color:#fff;margin-left:auto}
+.dxe-user{background:${colors.fill};color:${colors.on};margin-left:auto}
 .dxe-row{display:flex;flex-direction:column}
-.dxe-time{font-size:11px;color:#999;margin:0 4px}
+.dxe-time{font-size:11px;color:#666;margin:0 4px}
 .dxe-row.user .dxe-time{text-align:right}
 .dxe-buttons{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0}
-.dxe-buttons button{border:1px solid ${cfg.color};color:${cfg.color};background:#fff;border-radius:14px;padding:3px 10px;cursor:pointer;font-size:13px}
+.dxe-buttons button{border:1px solid ${colors.ink};color:${colors.ink};background:#fff;border-radius:14px;padding:3px 10px;cursor:pointer;font-size:13px}
 .dxe-msg img{max-width:100%;border-radius:6px}
-#dxe-typing{display:none;color:#999;font-size:12px;padding:0 12px 4px}
+#dxe-typing{display:none;color:#666;font-size:12px;padding:0 12px 4px}
 #dxe-form{display:flex;border-top:1px solid #eee}
 #dxe-input{flex:1;min-width:0;border:0;padding:12px;font-size:16px;min-height:44px;outline:none}
-#dxe-send{border:0;background:${cfg.color};color:#fff;padding:0 16px;min-width:64px;min-height:44px;font-size:15px;cursor:pointer}
+#dxe-send{border:0;background:${colors.fill};color:${colors.on};padding:0 16px;min-width:64px;min-height:44px;font-size:15px;cursor:pointer}
 #dxe-conn{background:#fdecea;color:#8c1d18;font-size:12px;padding:4px 12px;display:none}
 @media (max-width:480px),(pointer:coarse){.dxe-buttons button{min-height:44px;min-width:44px;padding:6px 14px;font-size:14px}}
 @media (max-width:480px){

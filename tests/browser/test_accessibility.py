@@ -1,0 +1,112 @@
+"""axe-core audits (widget/node_modules/axe-core, injected by Playwright) of every page a
+shopper or a member of staff uses: no serious or critical violation is allowed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dianxiaoer.settings import PROJECT_ROOT
+from tests.conftest import RESULTS
+
+pytestmark = pytest.mark.browser
+
+AXE = PROJECT_ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
+SESSION_READY = "() => document.getElementById('dxe-root')?.dataset.session"
+
+
+def audit(page, name: str) -> list[dict]:
+    """Run axe on the page as it is; record every finding; return the blocking ones.
+
+    The pages' Content-Security-Policy forbids injected scripts: contexts that audit are
+    opened with `bypass_csp`.
+    """
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    findings = [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": len(v["nodes"]),
+            "targets": [n["target"] for n in v["nodes"][:5]],
+        }
+        for v in result["violations"]
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "axe.json"
+    recorded = json.loads(out.read_text("utf-8")) if out.exists() else {}
+    recorded[name] = findings
+    out.write_text(json.dumps(recorded, ensure_ascii=False, indent=1), "utf-8")
+    summary = ", ".join(f"{f['id']} ({f['impact']}, {f['nodes']})" for f in findings) or "none"
+    print(f"axe {name}: {summary}")
+    return [f for f in findings if f["impact"] in BLOCKING]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_record():
+    (RESULTS / "axe.json").unlink(missing_ok=True)
+
+
+def _open_chat(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#dxe-launcher")
+    page.click("#dxe-launcher")
+    page.wait_for_function(SESSION_READY)
+
+
+@pytest.mark.parametrize(
+    ("width", "color"),
+    [
+        (1280, None),  # the shop's own colour, #ff5000
+        (390, None),
+        (1280, "#ffd400"),  # a light brand colour: dark text on it
+        (390, "#1677ff"),  # a mid blue: darkened until white text reads
+    ],
+)
+def test_shop_page_with_the_chat_open(servers, browser, width, color):
+    page = browser.new_context(viewport={"width": width, "height": 844}, bypass_csp=True).new_page()
+    query = f"?color={color.replace('#', '%23')}" if color else ""
+    _open_chat(page, servers.web_url + "/" + query)
+    page.fill("#dxe-input", "你能帮我做什么")
+    page.press("#dxe-input", "Enter")
+    page.locator("#dxe-log .dxe-buttons button").last.wait_for()
+    assert audit(page, f"shop+chat@{width}{color or ''}") == []
+
+
+def test_console(servers, browser):
+    page = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
+    page.goto(f"{servers.web_url}/console")
+    page.wait_for_selector("#login-form")
+    assert audit(page, "console-login") == []
+    page.fill("#token", "demo-wangfang")
+    page.click("#login-form button")
+    page.wait_for_selector("#login-form", state="hidden")
+    page.wait_for_timeout(1500)
+    assert audit(page, "console") == []
+
+
+def test_training_page(servers, browser):
+    page = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
+    page.goto(f"{servers.web_url}/training")
+    page.wait_for_selector("#login-form")
+    assert audit(page, "training-login") == []
+    page.fill("#trainee", "xiaozhao")
+    page.fill("#trainee-token", "demo-xiaozhao")
+    page.click("#login-form button")
+    page.wait_for_selector("#desk:not([hidden])")
+    page.wait_for_timeout(1500)
+    assert audit(page, "training") == []
+
+
+def test_analytics_page(servers, browser):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True).new_page()
+    page.goto(f"{servers.web_url}/analytics")
+    page.wait_for_selector("#login-form")
+    assert audit(page, "analytics-login") == []
+    page.fill("#token", "demo-chenjing")
+    page.click("#login-form button")
+    page.wait_for_selector("body[data-loaded='true']", timeout=60000)
+    assert audit(page, "analytics") == []
