@@ -1,48 +1,15 @@
 """axe-core audits (widget/node_modules/axe-core, injected by Playwright) of every page a
-shopper or a member of staff uses: no serious or critical violation is allowed."""
+shopper or a member of staff uses: no serious or critical violation is allowed. The
+analytics page is audited in its own test (its figures are cached per login)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from dianxiaoer.settings import PROJECT_ROOT
+from tests.browser.pages import SESSION_READY, audit
 from tests.conftest import RESULTS
 
 pytestmark = pytest.mark.browser
-
-AXE = PROJECT_ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
-BLOCKING = {"serious", "critical"}
-SESSION_READY = "() => document.getElementById('dxe-root')?.dataset.session"
-
-
-def audit(page, name: str) -> list[dict]:
-    """Run axe on the page as it is; record every finding; return the blocking ones.
-
-    The pages' Content-Security-Policy forbids injected scripts: contexts that audit are
-    opened with `bypass_csp`.
-    """
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    findings = [
-        {
-            "id": v["id"],
-            "impact": v["impact"],
-            "help": v["help"],
-            "nodes": len(v["nodes"]),
-            "targets": [n["target"] for n in v["nodes"][:5]],
-        }
-        for v in result["violations"]
-    ]
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "axe.json"
-    recorded = json.loads(out.read_text("utf-8")) if out.exists() else {}
-    recorded[name] = findings
-    out.write_text(json.dumps(recorded, ensure_ascii=False, indent=1), "utf-8")
-    summary = ", ".join(f"{f['id']} ({f['impact']}, {f['nodes']})" for f in findings) or "none"
-    print(f"axe {name}: {summary}")
-    return [f for f in findings if f["impact"] in BLOCKING]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -99,14 +66,3 @@ def test_training_page(servers, browser):
     page.wait_for_selector("#desk:not([hidden])")
     page.wait_for_timeout(1500)
     assert audit(page, "training") == []
-
-
-def test_analytics_page(servers, browser):
-    page = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True).new_page()
-    page.goto(f"{servers.web_url}/analytics")
-    page.wait_for_selector("#login-form")
-    assert audit(page, "analytics-login") == []
-    page.fill("#token", "demo-chenjing")
-    page.click("#login-form button")
-    page.wait_for_selector("body[data-loaded='true']", timeout=60000)
-    assert audit(page, "analytics") == []

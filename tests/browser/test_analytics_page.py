@@ -11,6 +11,7 @@ import subprocess
 import pytest
 import requests
 
+from tests.browser.pages import audit
 from tests.conftest import ACTIONS_BIN, RESULTS, ROOT
 
 pytestmark = pytest.mark.browser
@@ -58,9 +59,10 @@ def test_analytics_page_needs_a_login_and_shows_the_report_figures(servers, brow
     titles = {k["title"] for k in expected["knowledge"]}
     assert titles, "knowledge answers are counted by their entry"
 
-    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page = browser.new_context(viewport={"width": 1200, "height": 900}, bypass_csp=True).new_page()
     page.goto(f"{servers.web_url}/analytics")
     page.wait_for_selector("#login-form")
+    assert audit(page, "analytics-login") == []
     assert page.locator("#board").is_hidden()  # no figures without a login
     refused = page.request.get(f"{servers.web_url}/api/analytics/metrics")
     assert refused.status == 401
@@ -86,3 +88,4 @@ def test_analytics_page_needs_a_login_and_shows_the_report_figures(servers, brow
     assert page.locator("img[data-chart]").count() == 9
     RESULTS.mkdir(exist_ok=True)
     page.screenshot(path=str(RESULTS / "analytics_page.png"), full_page=True)
+    assert audit(page, "analytics") == []

@@ -7,15 +7,13 @@ import time
 
 import pytest
 
+from tests.browser.pages import SESSION_READY
 from tests.conftest import RESULTS
 
 pytestmark = pytest.mark.browser
 
 DEVICES = ("iPhone 13", "Pixel 7")
 MIN_TARGET = 44  # CSS px, WCAG 2.5.5 / Apple HIG
-# The widget is on the page and its socket.io session is confirmed (null-safe: after a
-# reload the predicate runs before the widget script has built its root).
-SESSION_READY = "() => document.getElementById('dxe-root')?.dataset.session"
 # The page comes back to the foreground (as after switching apps).
 SHOW_PAGE = """() => {
   Object.defineProperty(document, "visibilityState", {value: "visible", configurable: true});
