@@ -19,7 +19,7 @@ import threading
 import unicodedata
 import warnings
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -226,10 +226,20 @@ def render_png(trainee_id: str | None = None, url=None) -> bytes:
         bottom.text(
             0.5, 0.5, labels["no_roleplay"], ha="center", va="center", transform=bottom.transAxes
         )
+    # matplotlib pads a single point to years on each side: the axis spans the days trained
+    times = [p[0] for series in (*quiz.values(), *plays.values()) for p in series]
+    bottom.set_xlim(*day_span(times))
     locator = mdates.AutoDateLocator()
     bottom.xaxis.set_major_locator(locator)
     bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return _png(figure)
+
+
+def day_span(times: list[datetime]) -> tuple[datetime, datetime]:
+    """From the start of the first day trained to the end of the last one."""
+    first = min(times).replace(hour=0, minute=0, second=0, microsecond=0)
+    last = max(times).replace(hour=0, minute=0, second=0, microsecond=0)
+    return first, last + timedelta(days=1)
 
 
 def _png(figure) -> bytes:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -237,10 +238,15 @@ def transcript(tracker: dict) -> tuple[list[dict], dict]:
     return messages, facts
 
 
+#: How long one "agent is typing" signal shows in the widget (the console repeats it).
+AGENT_TYPING_SECONDS = 6.0
+
+
 def create_app() -> Sanic:
     """The Sanic application."""
     app = Sanic("dianxiaoer_web")
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    agent_typing: dict[str, float] = {}  # conversation -> monotonic time the signal ends
     security.install(app, public_rasa_url)  # headers, CSP, body limit (webapp/security.py)
 
     @app.on_request
@@ -365,7 +371,8 @@ def create_app() -> Sanic:
             return response.json({"status": "none"})
         if entry.status == "active":
             name = next((a["name"] for a in agents() if a["id"] == entry.agent_id), "")
-            return response.json({"status": "active", "agent": name})
+            typing = agent_typing.get(conversation, 0.0) > time.monotonic()
+            return response.json({"status": "active", "agent": name, "typing": typing})
         place, minutes = handoff.queue_estimate(
             handoffs.waiting(), conversation, handoff.load_agents(str(AGENTS_FILE))
         )
@@ -533,7 +540,26 @@ def create_app() -> Sanic:
     @app.post("/api/agent/reply")
     @agent_required
     async def reply(request: Request, agent: dict):
+        agent_typing.pop(requested_conversation(request, None) or "", None)
         return await send_reply(request, agent, None)
+
+    @app.post("/api/agent/typing")
+    @agent_required
+    async def typing(request: Request, agent: dict):
+        """The agent is typing a reply: the widget shows it for a few seconds.
+
+        Kept in this process's memory: with several web app processes a customer may
+        miss the indicator, never a message.
+        """
+        conversation_id = requested_conversation(request, None)
+        entry = handoffs.current(conversation_id) if conversation_id else None
+        if entry is None or entry.status != "active" or entry.agent_id != agent["id"]:
+            return response.json({"error": "not your active conversation"}, status=409)
+        now = time.monotonic()
+        for stale in [c for c, until in agent_typing.items() if until < now]:
+            del agent_typing[stale]
+        agent_typing[conversation_id] = now + AGENT_TYPING_SECONDS
+        return response.json({"typing": True})
 
     @app.post("/api/agent/handback")
     @agent_required

@@ -293,6 +293,24 @@ def test_agents_see_read_and_claim_only_their_skill_groups(web, fake_rasa):
         timeout=10,
     )
     assert r.status_code == 409
+
+    # "typing" signals: only the claiming agent sends them; the widget's status shows them
+    # with the agent's name and no personal data
+    def typing(headers, cid):
+        return requests.post(
+            f"{base}/api/agent/typing", json={"conversation_id": cid}, headers=headers, timeout=10
+        ).status_code
+
+    def status(cid):
+        return requests.get(
+            f"{base}/api/handoff/status", params={"conversation": cid}, timeout=10
+        ).json()
+
+    assert status("sg-complaint")["typing"] is False
+    assert typing(CHEN, "sg-complaint") == 409 and typing(LIU, "sg-presale") == 409
+    assert requests.post(f"{base}/api/agent/typing", json={}, timeout=10).status_code == 401
+    assert typing(WANG, "sg-complaint") == 200
+    assert status("sg-complaint") == {"status": "active", "agent": "王芳", "typing": True}
     # the supervisor reads and claims outside their own skills
     assert read(CHEN, "sg-presale").status_code == 200
     r = requests.post(

@@ -51,7 +51,12 @@ def test_console(servers, browser):
     page.fill("#token", "demo-wangfang")
     page.click("#login-form button")
     page.wait_for_selector("#login-form", state="hidden")
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(2500)  # one queue poll
+    # an empty queue says so, and the title carries the number of waiting customers
+    waiting = page.locator("#queue li").count()
+    assert page.locator("#queue-empty").is_visible() == (waiting == 0)
+    assert page.title().startswith(f"({waiting}) ") == (waiting > 0)
+    assert "当前没有排队的顾客" in page.inner_text("#desk") or waiting > 0
     assert audit(page, "console") == []
 
 

@@ -80,6 +80,11 @@ def test_shopper_widget_handoff_and_agent_console(servers, browser):
     seen = time.monotonic() - asked
     print(f"handoff request to agent seeing it: {seen:.1f} s")
     assert row.inner_text().startswith("#1")
+    # in words an agent reads: skill group and reason in Chinese, the count in the tab title
+    assert "顾客要求人工" in row.inner_text()
+    assert not any(code in row.inner_text() for code in ("presale", "aftersale", "asked"))
+    assert agent.title().startswith("(") and "人工客服工作台" in agent.title()
+    assert agent.locator("#queue-empty").is_hidden()
     row.click()
     agent.wait_for_selector("#transcript .m.customer")
     assert "我的耳机到哪了" in agent.locator("#transcript").inner_text()
@@ -87,6 +92,8 @@ def test_shopper_widget_handoff_and_agent_console(servers, browser):
 
     # the agent's reply reaches the shopper's widget live
     agent.fill("#reply", "亲，您好，我是王芳，这就帮您催圆通加急派送。")
+    # while the agent types, the shopper sees who is typing
+    page.wait_for_selector("#dxe-typing:has-text('王芳正在输入')", state="visible", timeout=10000)
     agent.click("#reply-form button")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#dxe-log .dxe-bot')]"

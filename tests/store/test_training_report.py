@@ -120,3 +120,15 @@ def test_cjk_font_is_used_when_installed():
         assert training_report._setup() is True
     else:
         assert family is None or isinstance(family, str)
+
+
+def test_time_axis_spans_the_days_trained():
+    from datetime import datetime
+
+    one = datetime(2026, 12, 7, 15, 30)
+    assert training_report.day_span([one]) == (datetime(2026, 12, 7), datetime(2026, 12, 8))
+    later = datetime(2026, 12, 9, 9, 0)
+    assert training_report.day_span([later, one]) == (
+        datetime(2026, 12, 7),
+        datetime(2026, 12, 10),
+    )

@@ -49,7 +49,7 @@
   document.head.appendChild(link);
   const count = el("span", "0", "cb-count");
   count.id = "callbacks-count";
-  const heading = el("h3", "待回电 ");
+  const heading = el("h2", "待回电 ");
   heading.appendChild(count);
   heading.appendChild(el("small", "（非工作时间登记，按登记时间先后）"));
   const list = el("ol");

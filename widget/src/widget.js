@@ -130,7 +130,7 @@ const header = el("div", { id: "dxe-header" }, [el("span", { text: cfg.title }),
 const status = el("div", { id: "dxe-status", role: "status" });
 const connection = el("div", { id: "dxe-conn", role: "status", text: "网络已断开，正在重新连接…消息会在连上后发出" });
 const log = el("div", { id: "dxe-log", "aria-live": "polite" });
-const typing = el("div", { id: "dxe-typing", text: "对方正在输入…" });
+const typing = el("div", { id: "dxe-typing", role: "status", text: "对方正在输入…" });
 const input = el("input", {
   id: "dxe-input",
   placeholder: "请输入您的问题",
@@ -280,6 +280,7 @@ state.outbox = state.outbox || [];
 
 function emit(item) {
   socket.emit("user_uttered", { message: item.message, session_id: state.sessionId, metadata: metadata() });
+  typing.textContent = "对方正在输入…";
   typing.style.display = "block";
   setTimeout(() => (typing.style.display = "none"), 15000);
 }
@@ -337,6 +338,7 @@ async function fetchCallbackReplies() {
   }
 }
 
+let agentTyping = false;
 async function pollStatus() {
   if (!state.sessionId || !state.open) return;
   try {
@@ -345,6 +347,14 @@ async function pollStatus() {
     if (s.status === "waiting") status.textContent = `正在为您转接人工客服：排队第${s.position}位，预计等待约${s.wait_minutes}分钟`;
     else if (s.status === "active") status.textContent = `人工客服 ${s.agent} 正在为您服务`;
     status.style.display = s.status === "waiting" || s.status === "active" ? "block" : "none";
+    if (s.status === "active" && s.typing) {
+      typing.textContent = `${s.agent || "人工客服"}正在输入…`;
+      typing.style.display = "block";
+      agentTyping = true;
+    } else if (agentTyping) {
+      typing.style.display = "none";
+      agentTyping = false;
+    }
   } catch (e) {
     status.style.display = "none";
   }
