@@ -43,11 +43,14 @@ def test_shop_page_with_the_chat_open(servers, browser, width, color):
     assert audit(page, f"shop+chat@{width}{color or ''}") == []
 
 
-def test_console(servers, browser):
-    page = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (768, 1024)])  # desk, tablet
+def test_console(servers, browser, width, height):
+    page = browser.new_context(
+        viewport={"width": width, "height": height}, bypass_csp=True
+    ).new_page()
     page.goto(f"{servers.web_url}/console")
     page.wait_for_selector("#login-form")
-    assert audit(page, "console-login") == []
+    assert audit(page, f"console-login@{width}") == []
     page.fill("#token", "demo-wangfang")
     page.click("#login-form button")
     page.wait_for_selector("#login-form", state="hidden")
@@ -57,7 +60,12 @@ def test_console(servers, browser):
     assert page.locator("#queue-empty").is_visible() == (waiting == 0)
     assert page.title().startswith(f"({waiting}) ") == (waiting > 0)
     assert "当前没有排队的顾客" in page.inner_text("#desk") or waiting > 0
-    assert audit(page, "console") == []
+    assert audit(page, f"console@{width}") == []
+    # usable at this width: nothing overflows sideways, queue and reply box on screen
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    for selector in ("#queue", "#reply"):
+        box = page.locator(selector).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (selector, box)
 
 
 def test_training_page(servers, browser):

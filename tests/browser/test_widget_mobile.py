@@ -65,8 +65,12 @@ def test_tap_to_chat_on_a_phone(servers, phone):
     width = page.viewport_size["width"]
     height = page.viewport_size["height"]
 
+    # zoom stays allowed (low-vision shoppers pinch to read)
+    viewport_meta = page.get_attribute("meta[name=viewport]", "content") or ""
+    assert "user-scalable=no" not in viewport_meta and "maximum-scale" not in viewport_meta
+
     # the launcher is a comfortable target; a tap opens the chat full screen
-    _assert_target(page, "#dxe-launcher")
+    launcher_box = _assert_target(page, "#dxe-launcher")
     page.tap("#dxe-launcher")
     page.wait_for_function(SESSION_READY)
     panel = _box(page, "#dxe-panel")
@@ -74,9 +78,11 @@ def test_tap_to_chat_on_a_phone(servers, phone):
     # the launcher no longer sits on top of 发送
     assert not page.locator("#dxe-launcher").is_visible()
     assert page.evaluate("() => document.activeElement.id") == "dxe-input"
-    for selector in ("#dxe-send", "#dxe-close"):
-        _assert_target(page, selector)
-    assert _box(page, "#dxe-input")["height"] >= MIN_TARGET
+    sizes = {"launcher": launcher_box}
+    for name, selector in (("send", "#dxe-send"), ("close", "#dxe-close")):
+        sizes[name] = _assert_target(page, selector)
+    sizes["input"] = _box(page, "#dxe-input")
+    assert sizes["input"]["height"] >= MIN_TARGET
     send = _box(page, "#dxe-send")
     assert send["y"] + send["height"] <= height + 0.5  # on screen, not under the fold
 
@@ -97,6 +103,14 @@ def test_tap_to_chat_on_a_phone(servers, phone):
     for i in range(buttons.count()):
         box = buttons.nth(i).bounding_box()
         assert box["height"] >= MIN_TARGET and box["width"] >= MIN_TARGET, box
+    sizes["quick reply (smallest)"] = min(
+        (buttons.nth(i).bounding_box() for i in range(buttons.count())),
+        key=lambda b: b["width"] * b["height"],
+    )
+    print(
+        f"touch targets on {device} (CSS px): "
+        + ", ".join(f"{k} {v['width']:.0f}x{v['height']:.0f}" for k, v in sizes.items())
+    )
     chosen = buttons.first.inner_text()
     before = len(_bot_texts(page))
     buttons.first.tap()
