@@ -61,6 +61,13 @@
   detail.hidden = true;
   box.append(heading, list, empty, detail);
 
+  // the console composes one title from its queue and these callbacks (console.js)
+  function setCount(n) {
+    document.body.dataset.callbacks = String(n);
+    if (window.dxeComposeTitle) window.dxeComposeTitle();
+    else document.title = n ? `(${n}) 待回电 · ${baseTitle}` : baseTitle;
+  }
+
   let openId = null;
   let loading = false;
 
@@ -73,7 +80,7 @@
       const data = await api("GET", "/api/agent/callbacks");
       render(data.callbacks);
     } catch (e) {
-      if (e.status === 401) { box.hidden = true; document.title = baseTitle; }
+      if (e.status === 401) { box.hidden = true; setCount(0); }
     } finally {
       loading = false;
     }
@@ -83,7 +90,7 @@
     box.hidden = false;
     box.classList.toggle("cb-has-open", rows.length > 0);
     count.textContent = String(rows.length);
-    document.title = rows.length ? `(${rows.length}) 待回电 · ${baseTitle}` : baseTitle;
+    setCount(rows.length);
     empty.hidden = rows.length > 0;
     list.replaceChildren(...rows.map((c) => {
       const extra = [c.skill_name, why(c), c.psychology ? PSYCHOLOGY[c.psychology] || c.psychology : null,

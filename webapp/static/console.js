@@ -23,6 +23,17 @@
   const skill = (code) => SKILLS[code] || code;
   const reason = (code) => REASONS[code] || code;
   const TITLE = document.title;
+  // One title for both lists of the console (callbacks.js counts its own): "(2) 排队
+  // (1) 待回电 · 人工客服工作台"; the numbers show in a background tab too.
+  function composeTitle() {
+    const waiting = Number(document.body.dataset.waiting || 0);
+    const callbacks = Number(document.body.dataset.callbacks || 0);
+    const parts = [];
+    if (waiting) parts.push(`(${waiting}) 排队`);
+    if (callbacks) parts.push(`(${callbacks}) 待回电`);
+    document.title = parts.length ? `${parts.join(" ")} · ${TITLE}` : TITLE;
+  }
+  window.dxeComposeTitle = composeTitle;
   let waitingBefore = 0;
 
   // A short beep when a new customer starts waiting (opt-in: browsers allow sound only
@@ -79,7 +90,8 @@
   async function refresh() {
     const q = await api("GET", "/api/agent/queue");
     // the count in the tab title is seen even when the console is in a background tab
-    document.title = q.waiting.length ? `(${q.waiting.length}) ${TITLE}` : TITLE;
+    document.body.dataset.waiting = String(q.waiting.length);
+    composeTitle();
     if (q.waiting.length > waitingBefore) beep();
     waitingBefore = q.waiting.length;
     $("queue-empty").hidden = q.waiting.length > 0;
