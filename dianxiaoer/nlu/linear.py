@@ -150,8 +150,9 @@ class LinearIntentModel:
         ranking = self.rank(text, limit)
         if ranking[0][0] not in SMALL_TALK:
             return ranking
-        core = strip_courtesy(prepare(text))
-        if core == prepare(text):
+        prepared = prepare(text)
+        core = strip_courtesy(prepared)
+        if core == prepared:
             return ranking
         inner = self.rank(core, limit)
         if inner[0][0] not in SMALL_TALK and inner[0][1] >= COURTESY_MIN_CONFIDENCE:
