@@ -20,8 +20,9 @@ under load (`scripts/bench.py --profile`, docs/performance.md):
   create its variables, then overwrites them with the trained weights: tracing that
   training graph was about 64 % of the server's start. Here the variables are created by
   one eager prediction instead, the trained weights are loaded, and the prediction graph
-  is traced with them, as Rasa does after its training step (predictions are the same:
-  tests/unit/test_runtime.py compares both loads).
+  is traced with them beside the server's start, as Rasa does after its training step;
+  until the trace is ready (a few seconds) predictions run eagerly (the same answers:
+  tests/unit/test_runtime.py compares the loads and both modes).
 - Loading a tracker looks up each stored event's class by walking all subclasses of
   `Event` for every event (`Event.resolve_by_type`); the class per type name is cached.
 - Every policy, on every prediction, builds the dialogue states of the whole session
@@ -59,6 +60,7 @@ import copy as copy_module
 import itertools
 import logging
 import operator
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -198,6 +200,7 @@ def _cache_event_types() -> None:
 
 
 def _load_models_without_training_step() -> None:
+    from rasa.utils.tensorflow.constants import RUN_EAGERLY
     from rasa.utils.tensorflow.models import RasaModel
 
     original = RasaModel.load.__func__
@@ -211,8 +214,10 @@ def _load_models_without_training_step() -> None:
         *args,
         **kwargs,
     ):
-        if finetune_mode or not predict_data_example:
-            # fine-tuning needs the optimizer state that the training step creates
+        config = kwargs.get("config") or {}
+        if finetune_mode or not predict_data_example or config.get(RUN_EAGERLY):
+            # fine-tuning needs the optimizer state that the training step creates; an
+            # eager model never traces the graph that creates the other variables
             return original(
                 cls,
                 model_file_name,
@@ -228,31 +233,118 @@ def _load_models_without_training_step() -> None:
 
 
 def load_for_inference(cls, model_file_name, predict_data_example, *args, **kwargs):
-    """A Rasa TF model ready to predict, its variables built without a training step."""
+    """A Rasa TF model ready to predict, its variables built without a training step.
+
+    Predictions are eager until the graph, traced in a background thread, replaces them.
+    """
     import tensorflow as tf
     from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
 
     model = cls(*args, **kwargs)
     config = kwargs.get("config", {})
-    run_eagerly = config.get(RUN_EAGERLY)
     model.compile(
         optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)),
-        run_eagerly=run_eagerly,
+        run_eagerly=config.get(RUN_EAGERLY),
     )
-    # one eager prediction creates every variable inference uses (no graph is traced)
+    # one eager prediction creates the variables of the branches this example takes
     model.run_eagerly = True
     model.run_inference(predict_data_example)
-    model.run_eagerly = run_eagerly
-    status = model.load_weights(model_file_name)
+    # The other branches' variables are created (and restored from the checkpoint, which
+    # TF reads lazily) when the graph is traced. Rasa deletes the unpacked model once
+    # loaded, so the checkpoint is read from a copy kept until the trace is done.
+    weights = _copy_checkpoint(model_file_name)
+    status = model.load_weights(str(weights))
     # the optimizer's and the training losses' variables are not needed to predict
     if hasattr(status, "expect_partial"):
         status.expect_partial()
-    # label embeddings etc. were prepared from the initial weights: prepare again, and
-    # trace the prediction graph with the trained ones (Rasa's warm-up prediction)
+    # label embeddings etc. were prepared from the initial weights: prepare again with the
+    # trained ones (an eager prediction, a fraction of a second)
     model.prepared_for_prediction = False
     model._tf_predict_step = None
     model.run_inference(predict_data_example)
+    # Tracing the prediction graph (Rasa's warm-up prediction) took 2.6 of the server's
+    # 10 s start: it runs beside the rest of the start instead, and predictions are eager
+    # (same weights, same operations) until the traced graph replaces them. Eager
+    # predictions build layers the example did not reach (the transformer, on longer
+    # dialogues) and so does the trace: one lock keeps them from building one layer twice.
+    lock = threading.RLock()
+    predict = model._rasa_predict
+
+    def rasa_predict(batch_in):
+        if not model.run_eagerly:  # the graph is ready, its variables all built
+            return predict(batch_in)
+        with lock:
+            return predict(batch_in)
+
+    model._rasa_predict = rasa_predict
+    thread = threading.Thread(
+        target=_trace_prediction_graph,
+        args=(model, predict_data_example, weights.parent, lock),
+        name=f"trace-{cls.__name__}",
+        daemon=False,  # the interpreter waits for it: TF must not be torn down mid-trace
+    )
+    with _tracing_lock:
+        _tracing.append(thread)
+    thread.start()
     return model
+
+
+_tracing: list = []
+_tracing_lock = threading.Lock()
+
+
+def _copy_checkpoint(model_file_name):
+    """The TF checkpoint of `model_file_name` copied to a new temporary directory."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    source = Path(model_file_name)
+    target = Path(tempfile.mkdtemp(prefix="dxe-weights-"))
+    for path in source.parent.iterdir():
+        if path.name == "checkpoint" or path.name.startswith(source.name + "."):
+            shutil.copy2(path, target / path.name)
+    return target / source.name
+
+
+def _trace_prediction_graph(model, predict_data_example, weights_dir, lock) -> None:
+    import shutil
+
+    import tensorflow as tf
+    from rasa.utils.train_utils import create_data_generators
+
+    lock.acquire()
+    try:
+        generator, _ = create_data_generators(
+            model_data=predict_data_example, batch_sizes=1, epochs=1, shuffle=False
+        )
+        batch_in = next(iter(generator))[0]
+        # Without AutoGraph's source conversion the trace takes 40 % of the time: the
+        # prediction step has no Python control flow on tensor values (a trace would
+        # fail on it), and tests/unit/test_runtime.py compares the graph with eager.
+        traced = tf.function(
+            model.predict_step,
+            input_signature=model._dynamic_signature(batch_in),
+            autograph=False,
+        )
+        traced(batch_in)  # the trace itself
+        # the graph first, then the switch: a prediction sees either state, both complete
+        model._tf_predict_step = traced
+        model.run_eagerly = False
+    except Exception:  # noqa: BLE001 - predictions stay eager: slower, the same answers
+        logger.exception("tracing the %s prediction graph failed", type(model).__name__)
+    finally:
+        lock.release()
+        shutil.rmtree(weights_dir, ignore_errors=True)
+
+
+def wait_for_traced_graphs(timeout: float | None = None) -> bool:
+    """Wait until every model loaded so far predicts with its traced graph (tests, bench)."""
+    with _tracing_lock:
+        threads = list(_tracing)
+    for thread in threads:
+        thread.join(timeout)
+    return not any(thread.is_alive() for thread in threads)
 
 
 # ------------------------------------------------------------------ dialogue states
@@ -568,4 +660,5 @@ __all__ = [
     "marking_save",
     "persisting_log_message",
     "remember",
+    "wait_for_traced_graphs",
 ]

@@ -261,6 +261,39 @@ def test_policies_predict_the_same_with_checkpointed_states(trained_model, monke
     assert any(key[0] == "long-predictions" for key in runtime._checkpoints)  # the fast path ran
 
 
+def test_ted_answers_the_same_before_and_after_its_graph_is_traced(trained_model):
+    """The server predicts eagerly until the background trace is ready: same answers."""
+    import asyncio
+    import copy
+
+    from rasa.core.agent import Agent
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    agent = asyncio.run(_load(Agent, trained_model))
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    (ted,) = [n._component for n in nodes if isinstance(n._component, TEDPolicy)]
+    assert runtime.wait_for_traced_graphs(timeout=120)
+    assert ted.model._tf_predict_step is not None and not ted.model.run_eagerly
+
+    domain, tracker, events = long_tracker("eager-vs-traced", repeats=1)
+    domain = agent.domain
+    compared = 0
+    for step, event in enumerate(events[:60]):
+        tracker.update(copy.copy(event), domain)
+        if step % 5:
+            continue
+        traced = ted.predict_action_probabilities(tracker.copy(), domain)
+        ted.model.run_eagerly = True
+        try:
+            eager = ted.predict_action_probabilities(tracker.copy(), domain)
+        finally:
+            ted.model.run_eagerly = False
+        assert traced.max_confidence_index == eager.max_confidence_index, step
+        assert traced.probabilities == pytest.approx(eager.probabilities, abs=1e-5)
+        compared += 1
+    assert compared >= 10
+
+
 async def _load(agent_class, model):
     return agent_class.load(str(model))
 
