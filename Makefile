@@ -15,6 +15,10 @@ TRACKER_DB  ?= .rasa/tracker.db
 # on 2026-12-07, docs/performance.md)
 NLU_GATE    ?= 0.95
 NLU_GATE_COLLOQUIAL ?= 0.95
+# make lint: what each environment's mypy checks (SQLAlchemy 2 / rasa-sdk vs SQLAlchemy 1.4 / rasa)
+MYPY_ACTIONS_PATHS ?= dianxiaoer/__init__.py dianxiaoer/action_server.py dianxiaoer/core dianxiaoer/shop \
+  dianxiaoer/knowledge dianxiaoer/nlu dianxiaoer/analytics dianxiaoer/store dianxiaoer/coaching actions webapp
+MYPY_RASA_PATHS ?= dianxiaoer/rasa_plugins
 
 export VENV ACTIONS_VENV RASA_PORT ACTIONS_PORT MODEL_DIR MODEL_NAME TRACKER_DB
 export ACTIONS_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
@@ -38,8 +42,8 @@ install:  ## create .venv (Python 3.10) and install pinned dependencies when the
 	@scripts/bootstrap.sh
 
 data: install  ## jieba dictionary and knowledge NLU examples, generated from knowledge/
-	@$(BIN)/python -m dianxiaoer.vocabulary .build/jieba
-	@$(BIN)/python -m dianxiaoer.knowledge_nlu
+	@$(BIN)/python -m dianxiaoer.knowledge.vocabulary .build/jieba
+	@$(BIN)/python -m dianxiaoer.rasa_plugins.knowledge_nlu
 
 train: install  ## train the model when data/config/domain changed
 	@scripts/train.sh
@@ -62,7 +66,7 @@ browser-deps: install  ## Debian chromium and a CJK font for the browser tests (
 
 run: train store widget  ## start the action server, Rasa (REST + socket.io + API) and the web app
 	@mkdir -p $(dir $(TRACKER_DB))
-	@scripts/run.sh
+	@$(BIN)/python scripts/launch.py run
 
 chat: train store  ## talk to the assistant in the terminal (starts the action server too)
 	@$(ABIN)/python -m dianxiaoer.action_server --port $(ACTIONS_PORT) > .rasa/actions-chat.log 2>&1 & \
@@ -74,9 +78,15 @@ test: install  ## lint, validate data, train once, pytest, browser test, test st
 	$(MAKE) --no-print-directory lint validate train pytest test-browser test-core test-nlu && \
 	echo "==> make test passed in $$(( $$(date +%s) - start )) s"
 
-lint:  ## ruff
+lint:  ## ruff, then mypy (action env over the package, Rasa env over rasa_plugins)
 	@echo "==> ruff check"
 	@$(BIN)/ruff check .
+	@status=0; \
+	echo "==> mypy (action server environment)"; \
+	$(ABIN)/mypy --cache-dir .mypy_cache/actions $(MYPY_ACTIONS_PATHS) || status=1; \
+	echo "==> mypy (Rasa environment: rasa_plugins)"; \
+	$(BIN)/mypy --cache-dir .mypy_cache/rasa $(MYPY_RASA_PATHS) || status=1; \
+	exit $$status
 
 validate: data  ## rasa data validate --fail-on-warnings (and no misaligned entities)
 	@echo "==> rasa data validate"
@@ -102,8 +112,8 @@ test-core:  ## test stories, failing on any prediction error
 	  --endpoints endpoints.yml --out results/core --fail-on-prediction-errors --quiet
 
 test-nlu: eval  ## held-out NLU evaluation with the macro-F1 gates (NLU_GATE, NLU_GATE_COLLOQUIAL)
-	@$(BIN)/python -m dianxiaoer.evaluation gate results/nlu --min-macro-f1 $(NLU_GATE)
-	@$(BIN)/python -m dianxiaoer.evaluation gate results/nlu_colloquial --min-macro-f1 $(NLU_GATE_COLLOQUIAL)
+	@$(BIN)/python -m dianxiaoer.nlu.evaluation gate results/nlu --min-macro-f1 $(NLU_GATE)
+	@$(BIN)/python -m dianxiaoer.nlu.evaluation gate results/nlu_colloquial --min-macro-f1 $(NLU_GATE_COLLOQUIAL)
 
 eval: train  ## held-out NLU reports (per-intent P/R/F1, confusion matrix, histogram) in results/nlu and results/nlu_colloquial
 	@echo "==> rasa test nlu on the held-out set"
@@ -114,9 +124,9 @@ eval: train  ## held-out NLU reports (per-intent P/R/F1, confusion matrix, histo
 	@rm -rf results/nlu_colloquial && mkdir -p results/nlu_colloquial
 	@$(BIN)/rasa test nlu --model $(MODEL_DIR)/$(MODEL_NAME).tar.gz --nlu tests/nlu/heldout_colloquial.yml \
 	  --out results/nlu_colloquial --quiet > results/nlu_colloquial/rasa-test-nlu.log 2>&1 || { tail -30 results/nlu_colloquial/rasa-test-nlu.log; exit 1; }
-	@$(BIN)/python -m dianxiaoer.evaluation faq tests/knowledge/faq_heldout.yml
-	@$(BIN)/python -m dianxiaoer.evaluation complaints tests/complaints/heldout.yml --min-accuracy 0.8
-	@$(BIN)/python -m dianxiaoer.evaluation summary results/nlu results/nlu_colloquial
+	@$(BIN)/python -m dianxiaoer.nlu.evaluation faq tests/knowledge/faq_heldout.yml
+	@$(BIN)/python -m dianxiaoer.nlu.evaluation complaints tests/complaints/heldout.yml --min-accuracy 0.8
+	@$(BIN)/python -m dianxiaoer.nlu.evaluation summary results/nlu results/nlu_colloquial
 
 REALDEV ?= ../shared/realdev
 eval-real: train store widget  ## real shoppers' messages (../shared/realdev, measuring only): share answered acceptably
@@ -127,23 +137,41 @@ eval-real: train store widget  ## real shoppers' messages (../shared/realdev, me
 	    --report results/realdev.json; fi
 
 kb-report: install  ## every seed item and the knowledge entry covering it
-	@$(BIN)/python -m dianxiaoer.kb_report
+	@$(BIN)/python -m dianxiaoer.knowledge.kb_report
 
 bench-kb: install  ## knowledge retrieval latency over 1,000 queries
 	@$(BIN)/python scripts/bench_retrieval.py
 
-lock:  ## regenerate both lock files from the current environments
-	@{ echo "# Full lock of the Python 3.10 environment (pip freeze). Regenerate: make lock"; \
-	  $(BIN)/pip freeze --exclude-editable; } > requirements.lock
-	@{ echo "# Lock of the action server's environment (.venv-actions: rasa-sdk, SQLAlchemy 2, Alembic). Regenerate: make lock"; \
-	  $(ABIN)/pip freeze --exclude-editable; } > requirements-actions.lock
+# make lock: pip-compile (pip-tools) in a throwaway Python 3.10 venv resolves pyproject.toml's
+# extras, starting from the current locks so their pins stay unless the resolver must move them;
+# --allow-unsafe pins setuptools too (rasa-sdk needs setuptools>=65.5.1, newer than venv's)
+LOCK_VENV   ?= /tmp/dianxiaoer-lock-venv
+PIP_COMPILE  = $(LOCK_VENV)/bin/pip-compile --quiet --strip-extras --allow-unsafe --no-header --no-emit-index-url \
+  --no-emit-find-links --no-emit-trusted-host --annotation-style=line
+lock:  ## re-resolve both locks from pyproject.toml: pip-compile --extra rasa --extra dev --extra dev-rasa / --extra actions --extra dev
+	@rm -rf $(LOCK_VENV) && "$$(scripts/find_python.sh)" -m venv $(LOCK_VENV)
+	@$(LOCK_VENV)/bin/pip install -q --disable-pip-version-check "pip==24.0" "pip-tools==7.4.1"
+	@echo "==> pip-compile requirements.lock (extras rasa, dev, dev-rasa)"
+	@grep -v '^#' requirements.lock > $(LOCK_VENV)/rasa.txt
+	@$(PIP_COMPILE) --extra rasa --extra dev --extra dev-rasa -o $(LOCK_VENV)/rasa.txt pyproject.toml
+	@{ echo "# Lock of the Rasa environment (.venv: rasa, training, tests): pyproject.toml extras rasa, dev, dev-rasa."; \
+	  echo "# Regenerate with: make lock  (pip-compile --extra rasa --extra dev --extra dev-rasa pyproject.toml)"; \
+	  cat $(LOCK_VENV)/rasa.txt; } > requirements.lock
+	@echo "==> pip-compile requirements-actions.lock (extras actions, dev)"
+	@grep -v '^#' requirements-actions.lock > $(LOCK_VENV)/actions.txt
+	@$(PIP_COMPILE) --extra actions --extra dev -o $(LOCK_VENV)/actions.txt pyproject.toml
+	@{ echo "# Lock of the action server / web app environment (.venv-actions: rasa-sdk, SQLAlchemy 2, Alembic):"; \
+	  echo "# pyproject.toml extras actions, dev. Regenerate with: make lock  (pip-compile --extra actions --extra dev pyproject.toml)"; \
+	  cat $(LOCK_VENV)/actions.txt; } > requirements-actions.lock
+	@rm -rf $(LOCK_VENV)
+	@git diff --stat -- requirements.lock requirements-actions.lock 2>/dev/null || true
 
 clean:  ## remove models, results, caches and the embedded databases (keeps .venv)
-	rm -rf $(MODEL_DIR) results .build .rasa .pytest_cache .ruff_cache
+	rm -rf $(MODEL_DIR) results .build .rasa .pytest_cache .ruff_cache .mypy_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 training-report: store  ## staff training: mastery per ★ level and topic, role-play averages, score plot (TRAINEE=id)
-	@$(ABIN)/python -m dianxiaoer.training_report $(if $(TRAINEE),--trainee $(TRAINEE)) --out results/training_report.png
+	@$(ABIN)/python -m dianxiaoer.coaching.report $(if $(TRAINEE),--trainee $(TRAINEE)) --out results/training_report.png
 
 report: install  ## analytics report with charts in results/report/index.html (SINCE=, UNTIL=, CHANNEL=)
 	@$(ABIN)/python -m dianxiaoer.analytics report --out results/report \
@@ -167,7 +195,7 @@ scale-deps:  ## Debian haproxy, the load balancer of the scaled setup (run-scale
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy >/dev/null; }; }
 
 run-scaled: train widget scale-deps  ## Rasa replicas behind haproxy; tracker+shop store on PostgreSQL, locks on Redis (docs/scaling.md)
-	@scripts/run_scaled.sh
+	@$(BIN)/python scripts/launch.py run-scaled
 
 bench-scale: train scale-deps  ## throughput of one Rasa replica vs two behind haproxy (fresh stores, free ports)
 	@$(BIN)/python scripts/bench_scale.py --json results/scale/bench.json

@@ -11,9 +11,9 @@ from rasa_sdk.events import SlotSet
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from dianxiaoer import form_answers
-from dianxiaoer.resilience import store_apology
-from dianxiaoer.text import SCRIPT_LOOKBACK, conversation_script, localize, recent_originals
+from dianxiaoer.core.resilience import store_apology
+from dianxiaoer.core.text import SCRIPT_LOOKBACK, conversation_script, localize, recent_originals
+from dianxiaoer.shop import form_answers
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def free_text_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
 
     The slot's `from_text` mapping skips messages classified as questions or exits; a real
     answer misread that way (an address read as a shipping question) is taken here when
-    it has the answer's shape (`dianxiaoer.form_answers`). Only while `slot` is asked for
+    it has the answer's shape (`dianxiaoer.shop.form_answers`). Only while `slot` is asked for
     and nothing filled it this turn.
     """
     if tracker.get_slot("requested_slot") != slot or tracker.get_slot(slot):

@@ -13,12 +13,12 @@ from rasa_sdk.forms import ValidationAction
 from actions import orders
 from actions.common import entity_values, survives_store_outage, user_texts
 from actions.human import contact_human
-from dianxiaoer import complaints
-from dianxiaoer.followups import FOLLOWUP_INTENT
-from dianxiaoer.orders import format_local
-from dianxiaoer.policy import get_policy
-from dianxiaoer.settings import get_settings
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.settings import get_settings
+from dianxiaoer.shop import complaints
+from dianxiaoer.shop.orders import format_local
 from dianxiaoer.store import followups, repository
+from webapp.sweeper import FOLLOWUP_INTENT
 
 
 def _latest_text(tracker: Tracker) -> str:
@@ -30,7 +30,7 @@ def followup_reminder(ticket: str, sender_id: str, now: datetime) -> ReminderSch
     """A 回访 reminder for `ticket` after the policy's delay (env override for tests).
 
     Also recorded in the shop store: the reminder lives in the Rasa server's memory, and the
-    web app's sweeper recovers it from there if that server stops (dianxiaoer.followups).
+    web app's sweeper recovers it from there if that server stops (webapp.sweeper).
     """
     seconds = get_settings().followup_delay_seconds
     if seconds is None:

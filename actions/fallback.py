@@ -12,15 +12,15 @@ from actions import orders
 from actions.common import localized_buttons, question_of, survives_store_outage, user_texts
 from actions.human import hand_over
 from actions.knowledge import answer_entry, clear_answer
-from dianxiaoer import problems
-from dianxiaoer.fallback import (
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.shop import problems
+from dianxiaoer.shop.fallback import (
     extra_buttons,
     load_intent_questions,
     previous_turn_actions,
     suggest_intents,
     thanks_or_praise,
 )
-from dianxiaoer.policy import get_policy
 from dianxiaoer.store import repository
 
 ACTION_NAME = "action_suggest_intents"
@@ -90,7 +90,7 @@ class ActionSuggestIntents(Action):
             return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         # the FallbackClassifier puts nlu_fallback first; the model's best guess follows
-        top = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})
+        top: dict[str, Any] = next((r for r in ranking if r.get("name") != "nlu_fallback"), {})
         if (
             top.get("name") in SMALL_TALK
             and (top.get("confidence") or 0.0) >= policy["nlu.fallback_small_talk_confidence"]

@@ -1,7 +1,7 @@
 """Human handoff (ACD queue) and questions about service hours.
 
 A request for a human, or a bot escalation, puts the conversation in the handoff queue
-of the shop store with its skill group and priority (`dianxiaoer.handoff`). A customer
+of the shop store with its skill group and priority (`dianxiaoer.shop.handoff`). A customer
 who asked is told their position and the wait and the conversation is paused
 (`ConversationPaused`) until an agent hands it back from the console; an escalation by
 the bot (fallback, lockout) queues without pausing, so the bot keeps helping until an
@@ -17,9 +17,10 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import survives_store_outage
-from dianxiaoer import handoff
-from dianxiaoer.policy import get_policy
-from dianxiaoer.service_hours import humans_on_duty, shanghai_now
+from dianxiaoer.core import roster
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.service_hours import humans_on_duty, shanghai_now
+from dianxiaoer.shop import handoff
 from dianxiaoer.store import handoffs, repository
 
 
@@ -59,7 +60,7 @@ def hand_over(
         return events
     handoffs.enqueue(tracker.sender_id, group, reason, tier, shanghai_now(), customer, details)
     place, minutes = handoff.queue_estimate(
-        handoffs.waiting(), tracker.sender_id, handoff.load_agents()
+        handoffs.waiting(), tracker.sender_id, roster.load_agents()
     )
     dispatcher.utter_message(
         response="utter_handoff_queued" if pause else "utter_handoff_queued_by_bot",

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders
 from actions.common import free_text_answer, survives_store_outage
-from dianxiaoer import journeys
-from dianxiaoer.policy import get_policy
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.shop import journeys
 from dianxiaoer.store import repository
 
 

@@ -10,15 +10,15 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import localized_buttons, question_of
-from dianxiaoer.knowledge import (
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.knowledge.base import (
     Decision,
     answer_response,
     decide_by_policy,
     get_knowledge_base,
     is_english_question,
 )
-from dianxiaoer.policy import get_policy
-from dianxiaoer.unanswered import record_unanswered
+from dianxiaoer.knowledge.unanswered import record_unanswered
 
 #: What a bare intent (a menu button, no text) is answered with.
 INTENT_DEFAULT_ENTRY = {
@@ -53,7 +53,8 @@ def clear_answer(question: str):
     if not question:
         return None
     decision = decide(question)
-    return decision.top.entry if decision.kind == "answer" else None
+    # an "answer" decision always has its hit
+    return decision.hits[0].entry if decision.kind == "answer" else None
 
 
 def _payload(intent: str, entry_id: str) -> str:
@@ -91,7 +92,7 @@ class ActionAnswerKnowledge(Action):
             None,
         )
         if not chosen and not question:
-            chosen = INTENT_DEFAULT_ENTRY.get(intent)
+            chosen = INTENT_DEFAULT_ENTRY.get(intent) if intent else None
         if chosen and chosen in kb.by_id:
             answer_entry(dispatcher, kb.by_id[chosen], question)
             return []
@@ -99,7 +100,7 @@ class ActionAnswerKnowledge(Action):
         decision = decide(question)
         annoyed = (tracker.get_slot("anger") or 0) >= policy["complaints.empathy_level"]
         if decision.kind == "answer":
-            answer_entry(dispatcher, decision.top.entry, question, empathy=annoyed)
+            answer_entry(dispatcher, decision.hits[0].entry, question, empathy=annoyed)
             return []
         if decision.kind == "suggest":
             buttons = [
@@ -109,10 +110,11 @@ class ActionAnswerKnowledge(Action):
                 }
                 for hit in decision.hits
             ]
-            if decision.top.score >= policy["knowledge.answer_close_min_score"]:
+            # a "suggest" decision has at least one hit
+            if decision.hits[0].score >= policy["knowledge.answer_close_min_score"]:
                 # a strong match with close neighbours: answer it and offer the others,
                 # as shop assistants do ("您可能还想问"), instead of a question back
-                answer_entry(dispatcher, decision.top.entry, question, empathy=annoyed)
+                answer_entry(dispatcher, decision.hits[0].entry, question, empathy=annoyed)
                 dispatcher.utter_message(
                     response="utter_knowledge_related",
                     buttons=localized_buttons(buttons[1:], tracker),

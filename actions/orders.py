@@ -1,6 +1,6 @@
 """Order verification (verify_order_form) and answers about the customer's own order.
 
-The phone-tail check is limited across conversations (`dianxiaoer.verification`, rows in
+The phone-tail check is limited across conversations (`dianxiaoer.shop.verification`, rows in
 `dianxiaoer.store.verification`): a locked order, customer, conversation id or client IP
 gets the cooling reply and the tail is not compared. The client IP is the message
 metadata's `client_ip`, when the channel sets it.
@@ -24,15 +24,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity_values, free_text_answer, metadata_value, survives_store_outage
 from actions.human import hand_over
-from dianxiaoer import journeys, problems
-from dianxiaoer.auth import phone_tail_matches, verify_customer_token
-from dianxiaoer.inbound import CLIENT_IP_KEY
-from dianxiaoer.policy import get_policy
-from dianxiaoer.service_hours import shanghai_now
+from dianxiaoer.core.auth import phone_tail_matches, verify_customer_token
+from dianxiaoer.core.inbound import CLIENT_IP_KEY
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.service_hours import shanghai_now
+from dianxiaoer.shop import journeys, problems
+from dianxiaoer.shop.verification import Limits, minutes_left
 from dianxiaoer.store import repository
 from dianxiaoer.store import verification as checks
 from dianxiaoer.store.repository import EffectKey
-from dianxiaoer.verification import Limits, minutes_left
 
 #: Invalid answers (wrong format) tolerated before a human is offered.
 MAX_INVALID = 2
@@ -91,7 +91,9 @@ def message_key(tracker: Tracker, action: str) -> EffectKey:
     The anchor is the message's text (hashed): the same complaint sent again because its
     answer never arrived is the same change, whatever id the channel gave the resend.
     """
-    event = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    event: dict[str, Any] = next(
+        (e for e in reversed(tracker.events) if e.get("event") == "user"), {}
+    )
     text = str(event.get("text") or tracker.latest_message.get("text") or "")
     digest = hashlib.sha256(text.strip().encode("utf-8", "surrogatepass")).hexdigest()
     return EffectKey(tracker.sender_id, action, f"text:{digest[:32]}")
@@ -209,13 +211,13 @@ class ValidateVerifyOrderForm(FormValidationAction):
         limits, now = _limits(), _now()
         # counted (in the shop store, for every conversation) before anything is compared
         gate = checks.begin(order_id, tracker.sender_id, client_ip(tracker), now, limits)
-        if not gate.allowed:
+        if not gate.allowed or gate.attempt is None:  # allowed: there is an attempt
             return self._cooling(order_id)
         order = repository.find_order(order_id)
         matched = order is not None and phone_tail_matches(order.customer_phone, tail)
         if checks.finish(gate.attempt, matched, now, limits):
             return self._cooling(order_id)  # this wrong tail locked the check
-        if not matched:
+        if not matched or order is None:  # matched: the order exists
             return self._mismatch(dispatcher, tracker)
         return {
             "phone_tail": tail,
@@ -241,7 +243,7 @@ class ActionAskOrderId(Action):
     Answer first, then ask: when the message that opened the form reports a problem
     ("洗了一次就缩水了", "少发了一个配件", "显示签收了但没收到"), the first question is
     preceded by the reply for that problem (apology, what the shop does under the policy,
-    what evidence to prepare; `dianxiaoer.problems`). A repeated question (after a wrong
+    what evidence to prepare; `dianxiaoer.shop.problems`). A repeated question (after a wrong
     format) is only the question.
     """
 

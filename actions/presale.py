@@ -9,9 +9,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import metadata_value, survives_store_outage
-from dianxiaoer import presale
-from dianxiaoer.orders import advise_size
-from dianxiaoer.policy import get_policy
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.shop import presale
+from dianxiaoer.shop.orders import advise_size
 from dianxiaoer.store import repository
 
 
@@ -73,10 +73,15 @@ class ActionAnswerProduct(Action):
         if motive == "congzhong" and not name:
             name = max(products.values(), key=lambda p: p.monthly_sales).name
         if motive == "qiuxin" and not name:
-            name = max(products.values(), key=lambda p: p.launched_at).name
+            # the newest launch; a product without a launch date counts as the oldest
+            name = max(
+                products.values(),
+                key=lambda p: p.launched_at.timestamp() if p.launched_at else float("-inf"),
+            ).name
         if not name or name not in products:
             aspect = presale.asked_aspect(text)
-            dispatcher.utter_message(response=WHICH_PRODUCT.get(aspect, "utter_ask_which_product"))
+            response = WHICH_PRODUCT.get(aspect) if aspect else None
+            dispatcher.utter_message(response=response or "utter_ask_which_product")
             return []
         product = products[name]
         values = {
@@ -89,7 +94,7 @@ class ActionAnswerProduct(Action):
         size = presale.asked_size(text)
         height, weight = presale.height_weight(text)
         advised = advise_size(product.size_chart, height, weight)
-        if advised:
+        if advised and height is not None and weight is not None:  # advised needs both
             in_stock = product.stock.get(advised, 0) > 0
             dispatcher.utter_message(
                 response="utter_size_advice" if in_stock else "utter_size_advice_out_of_stock",

@@ -1,7 +1,7 @@
 """Staff training mode: quizzes and role-play against a simulated customer, with a scorecard.
 
-Thin adapters over dianxiaoer.quiz, dianxiaoer.roleplay and the training tables of the
-shop store.
+Thin adapters over dianxiaoer.coaching.quiz, dianxiaoer.coaching.roleplay and the
+training tables of the shop store.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders
 from actions.common import localized_buttons, metadata_value, survives_store_outage
-from dianxiaoer import quiz, roleplay
-from dianxiaoer.auth import verify_trainee_token
-from dianxiaoer.policy import get_policy
+from dianxiaoer.coaching import quiz, roleplay
+from dianxiaoer.core.auth import verify_trainee_token
+from dianxiaoer.core.policy import get_policy
 from dianxiaoer.store import training as progress_store
 
 #: Slots a training conversation uses; all cleared when the trainee leaves.

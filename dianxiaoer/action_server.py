@@ -10,7 +10,7 @@ the tracker posted to it, so anyone who reaches the port could read or change or
 - loopback by default (`ACTIONS_HOST` widens it, e.g. 0.0.0.0 in a container);
 - no CORS (no browser talks to it) and no request body echoed in error answers (rasa_sdk's
   handler returns the whole tracker on a 500);
-- the start-up check of `dianxiaoer.startup_check` (production refuses demo secrets).
+- the start-up check of `dianxiaoer.core.startup_check` (production refuses demo secrets).
 
     python -m dianxiaoer.action_server [--port 5055] [--host 127.0.0.1]
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-import os
 from typing import Any
 
 TOKEN_ENV = "ACTIONS_TOKEN"
@@ -64,15 +63,17 @@ def create_app(token: str, package: str = "actions") -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     """Check the secrets, then serve the project's actions."""
-    from dianxiaoer.startup_check import require
+    from dianxiaoer.core.settings import get_settings
+    from dianxiaoer.core.startup_check import require
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", "5055")))
-    parser.add_argument("--host", default=os.environ.get("ACTIONS_HOST", "127.0.0.1"))
+    settings = get_settings()
+    parser.add_argument("--port", type=int, default=settings.actions_port)
+    parser.add_argument("--host", default=settings.actions_host)
     parser.add_argument("--actions", default="actions", help="package with the actions")
     args = parser.parse_args(argv)
     require("actions")
-    token = os.environ.get(TOKEN_ENV, "")
+    token = settings.actions_token
     if not token:
         # no token, no server: an open action server is what this module exists to prevent
         raise SystemExit(

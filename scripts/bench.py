@@ -67,7 +67,7 @@ SYSTEMS = {
     },
     # the project's model and config with the endpoints from before the benchmark's
     # optimizations (the frozen copy the stock assistant uses): `--systems project
-    # project-baseline` measures what dianxiaoer/runtime.py changed
+    # project-baseline` measures what dianxiaoer/rasa_plugins/rasa_patches.py changed
     "project-baseline": {
         "config": ROOT / "config.yml",
         "endpoints": ROOT / "config" / "stock" / "endpoints.yml",

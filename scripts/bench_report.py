@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> int:
     """Generate, then time the report command."""
-    from dianxiaoer.analytics.synthetic import generate
+    from synthetic_analytics import generate
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=10_000, help="conversations [10000]")

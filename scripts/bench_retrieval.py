@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from dianxiaoer.knowledge import get_knowledge_base
-from dianxiaoer.text import to_traditional
+from dianxiaoer.core.text import to_traditional
+from dianxiaoer.knowledge.base import get_knowledge_base
 
 
 def queries(kb, n: int = 1000) -> list[str]:

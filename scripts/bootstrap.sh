@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Create the two Python 3.10 environments and install their locked dependencies, only
-# when a lock changed since the last install (content hash stamp):
+# Create the two Python 3.10 environments and install their locked dependencies, then the
+# project itself (editable, without dependencies: `import dianxiaoer` works without
+# PYTHONPATH), only when a lock or pyproject.toml changed since the last install (content
+# hash stamp):
 #   .venv          Rasa server, NLU, training, tests   (requirements.lock)
 #   .venv-actions  action server and shop store         (requirements-actions.lock)
 # Two environments because Rasa 3.6 pins SQLAlchemy 1.4 while the shop store is built on
-# SQLAlchemy 2; the action server only needs rasa-sdk.
+# SQLAlchemy 2; the action server only needs rasa-sdk. The locks are generated from
+# pyproject.toml's extras by `make lock`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +32,8 @@ ensure_venv() {
   echo "==> installing pinned dependencies into $venv from $lock (first run: a few minutes)"
   "$venv/bin/python" -m pip install --disable-pip-version-check -q --upgrade "pip==24.0"
   "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar on -r "$lock"
+  echo "==> installing the project (editable, --no-deps) into $venv"
+  "$venv/bin/python" -m pip install --disable-pip-version-check -q --no-deps -e .
   echo "$want" > "$stamp"
   echo "==> $venv ready"
 }

@@ -1,10 +1,11 @@
-"""The scaled stack (scripts/run_scaled.sh) on free ports with fresh, uniquely named stores.
+"""The scaled stack (`make run-scaled`) on free ports with fresh, uniquely named stores.
 
 Used by `scripts/bench_scale.py` and `tests/scale/conftest.py`: it creates nothing itself
-but names — run_scaled.sh creates the PostgreSQL databases, migrates the shop store and
-starts haproxy, the Rasa replicas, the action server and the web app — and on `stop()` it
-drops both databases and deletes the lock store's keys. Needs only the Python standard
-library plus psycopg2 and redis (both in .venv and psycopg2 in .venv-actions).
+but names — `scripts/launch.py run-scaled` creates the PostgreSQL databases, migrates the
+shop store and starts haproxy, the Rasa replicas, the action server and the web app — and
+on `stop()` it drops both databases and deletes the lock store's keys. Needs only the
+Python standard library plus psycopg2 and redis (both in .venv and psycopg2 in
+.venv-actions).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-from stack import free_port  # scripts/stack.py (scripts/ is on the path of every user)
+from stack import BIN, free_port  # scripts/stack.py (scripts/ is on the path of every user)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +65,7 @@ def services_missing() -> str | None:
 def pick_redis_db() -> int:
     """A Redis database number (2-15) holding no keys, so the lock store starts empty.
 
-    0 and 1 are left to other users (1 is run_scaled.sh's default); the key prefix is unique
+    0 and 1 are left to other users (1 is `make run-scaled`'s default); the key prefix is unique
     as well, so even a database someone starts using meanwhile is not disturbed.
     """
     import redis
@@ -78,7 +79,7 @@ def pick_redis_db() -> int:
 
 
 class ScaledStack:
-    """run_scaled.sh with its own ports, databases, Redis database, run and log directory."""
+    """`launch.py run-scaled` with its own ports, databases, Redis database, run and log dir."""
 
     def __init__(self, run_dir: Path, replicas: int = 2, extra_env: dict | None = None) -> None:
         self.run_dir = Path(run_dir)
@@ -101,7 +102,7 @@ class ScaledStack:
         self._output = None
 
     def env(self) -> dict:
-        """The environment run_scaled.sh gets: this stack's names and ports."""
+        """The environment the launcher gets: this stack's names and ports."""
         env = {**os.environ}
         # stores named by the caller's environment (the Makefile exports some) are not ours
         for name in ("DATABASE_URL", "TRACKER_URL", "RASA_URL", "PUBLIC_RASA_URL", "RASA_PORT"):
@@ -133,11 +134,11 @@ class ScaledStack:
         return env
 
     def start(self, timeout: float = 420) -> ScaledStack:
-        """Start run_scaled.sh and wait until it reports every server ready."""
+        """Start the launcher and wait until it reports every server ready."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._output = open(self.run_dir / "run_scaled.out", "w")
+        self._output = open(self.run_dir / "launch.out", "w")
         self.process = subprocess.Popen(
-            ["bash", str(ROOT / "scripts" / "run_scaled.sh")],
+            [str(BIN / "python"), str(ROOT / "scripts" / "launch.py"), "run-scaled"],
             cwd=ROOT,
             env=self.env(),
             stdout=self._output,
@@ -148,7 +149,7 @@ class ScaledStack:
         while not (self.run_dir / "ready").exists():
             if self.process.poll() is not None:
                 self.stop()
-                raise RuntimeError("run_scaled.sh exited during start-up:\n" + self.tails())
+                raise RuntimeError("the launcher exited during start-up:\n" + self.tails())
             if time.monotonic() > deadline:
                 tails = self.tails()
                 self.stop()
@@ -190,8 +191,8 @@ class ScaledStack:
         }
 
     def tails(self, lines: int = 25) -> str:
-        """The last lines of run_scaled.sh's output and of every server log."""
-        files = [self.run_dir / "run_scaled.out", *sorted((self.run_dir / "logs").glob("*.log"))]
+        """The last lines of the launcher's output and of every server log."""
+        files = [self.run_dir / "launch.out", *sorted((self.run_dir / "logs").glob("*.log"))]
         return "\n".join(
             f"--- {f.name}\n" + "\n".join(f.read_text(errors="replace").splitlines()[-lines:])
             for f in files
@@ -200,6 +201,9 @@ class ScaledStack:
 
     def stop(self) -> None:
         """Stop every server (TERM, then KILL), drop both databases and the lock keys."""
+        # each server runs in a process group of its own, led by the pid in its pid file
+        # (the launcher removes the files once it has stopped them)
+        groups = [int(f.read_text()) for f in self.run_dir.glob("*.pid")]
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -207,11 +211,12 @@ class ScaledStack:
             except subprocess.TimeoutExpired:
                 pass
         if self.process is not None:
-            # whatever is left of the process group (a replica that ignored TERM)
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            # whatever is left: the launcher if it hung, a server it could not stop
+            for group in [self.process.pid, *groups]:
+                try:
+                    os.killpg(group, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             self.process.wait()
         if self._output is not None:
             self._output.close()

@@ -5,7 +5,8 @@ One place for the command lines and the process handling that the end-to-end tes
 (scripts/bench.py) share: each server runs in its own process group on a free port with
 its output in a log file, and is stopped with SIGTERM, then SIGKILL after 20 s. No Rasa
 imports, only the standard library (and requests to wait for a server): the benchmark,
-the scaled stack and both test environments use it.
+the scaled stack, both test environments and the launcher of `make run` / `make run-scaled`
+(scripts/launch.py) use it.
 """
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ def round_the_clock_policy(directory: Path) -> Path:
 
     Tests and benchmarks then get the same replies whenever they run.
     """
-    policy = (ROOT / "config" / "policy.yml").read_text(encoding="utf-8")
-    policy = policy.replace('weekdays: "09:00-22:00"', 'weekdays: "00:00-23:59"').replace(
-        'weekends: "10:00-18:00"', 'weekends: "00:00-23:59"'
-    )
+    import yaml
+
+    policy = yaml.safe_load((ROOT / "config" / "policy.yml").read_text(encoding="utf-8"))
+    policy["service"]["hours"] = {"weekdays": "00:00-23:59", "weekends": "00:00-23:59"}
     path = directory / "policy.yml"
-    path.write_text(policy, encoding="utf-8")
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True, sort_keys=False), "utf-8")
     return path
 
 
@@ -56,9 +57,13 @@ def prepare_store(env: dict[str, str]) -> None:
     )
 
 
-def actions_command(port: int) -> list[str]:
-    """The action server (rasa_sdk behind the shared secret, dianxiaoer.action_server)."""
-    return [str(ABIN / "python"), "-m", "dianxiaoer.action_server", "--port", str(port)]
+def actions_command(port: int, host: str | None = None) -> list[str]:
+    """The action server (rasa_sdk behind the shared secret, dianxiaoer.action_server).
+
+    Without `host` it listens where ACTIONS_HOST says (loopback by default).
+    """
+    command = [str(ABIN / "python"), "-m", "dianxiaoer.action_server", "--port", str(port)]
+    return command + (["--host", host] if host else [])
 
 
 _ACTIONS_TOKEN: list[str] = []
@@ -78,9 +83,14 @@ def actions_token() -> str:
 
 
 def rasa_command(
-    model: Path, port: int, token: str, endpoints: str | Path = "endpoints.yml", cors: bool = False
+    model: Path,
+    port: int,
+    token: str,
+    endpoints: str | Path = "endpoints.yml",
+    cors: bool = False,
+    host: str = "127.0.0.1",
 ) -> list[str]:
-    """Rasa with the project's channels and its HTTP API behind `token`, on 127.0.0.1."""
+    """Rasa with the project's channels and its HTTP API behind `token`, on `host`."""
     command = [
         str(BIN / "rasa"),
         "run",
@@ -93,7 +103,7 @@ def rasa_command(
         "--port",
         str(port),
         "--interface",
-        "127.0.0.1",
+        host,
         "--enable-api",
         "--auth-token",
         token,

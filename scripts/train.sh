@@ -9,10 +9,10 @@ MODEL_NAME=${MODEL_NAME:-dianxiaoer}
 model="$MODEL_DIR/$MODEL_NAME.tar.gz"
 stamp="$MODEL_DIR/$MODEL_NAME.sha256"
 
-"$PY" -m dianxiaoer.vocabulary .build/jieba >/dev/null
-"$PY" -m dianxiaoer.knowledge_nlu >/dev/null
-want=$( { find config.yml domain.yml data knowledge dianxiaoer/nlu dianxiaoer/text.py \
-            dianxiaoer/vocabulary.py requirements.lock .build/jieba -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' -o -name '*.lock' \) \
+"$PY" -m dianxiaoer.knowledge.vocabulary .build/jieba >/dev/null
+"$PY" -m dianxiaoer.rasa_plugins.knowledge_nlu >/dev/null
+want=$( { find config.yml domain.yml data knowledge dianxiaoer/nlu dianxiaoer/core/text.py \
+            dianxiaoer/knowledge/vocabulary.py requirements.lock .build/jieba -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' -o -name '*.lock' \) \
           | LC_ALL=C sort | xargs sha256sum; } | sha256sum | cut -d' ' -f1)
 if [ -f "$model" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "==> model $model is up to date"

@@ -1,4 +1,6 @@
-"""Check that dianxiaoer/runtime.py's model loading predicts exactly what Rasa's does.
+"""Check that the Rasa patches' model loading predicts exactly what Rasa's does.
+
+(dianxiaoer/rasa_plugins/rasa_patches.py)
 
 Loads the project model twice, in two processes — once the way Rasa 3.6 loads it (one
 training step on one example to create the variables, then the trained weights), once
@@ -27,7 +29,7 @@ def dump(mode: str, model: str, out: str) -> None:
     """Load `model` (mode `patched` or `rasa`), write its predictions to `out`."""
     sys.path[:0] = [str(ROOT), str(ROOT / "scripts"), str(ROOT / "tests" / "unit")]
     if mode == "patched":
-        from dianxiaoer import runtime
+        from dianxiaoer.rasa_plugins import rasa_patches as runtime
 
         runtime.install()
     import bench
@@ -37,7 +39,7 @@ def dump(mode: str, model: str, out: str) -> None:
     started = time.perf_counter()
     agent = Agent.load(model)
     result = {"load_s": time.perf_counter() - started, "parse": [], "policy": []}
-    # only after loading: the test module imports dianxiaoer.tracker_store, which
+    # only after loading: the test module imports dianxiaoer.rasa_plugins.tracker_store, which
     # installs the speed-ups (they do not touch an already loaded model)
     from test_runtime import conversation_events
 
@@ -84,7 +86,7 @@ def main() -> int:
     rasa, patched = results["rasa"], results["patched"]
     print(
         f"model load: Rasa {rasa['load_s']:.1f} s, "
-        f"with dianxiaoer.runtime {patched['load_s']:.1f} s"
+        f"with dianxiaoer.rasa_plugins.rasa_patches {patched['load_s']:.1f} s"
     )
     same_parse = rasa["parse"] == patched["parse"]
     same_policy = rasa["policy"] == patched["policy"]

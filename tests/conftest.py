@@ -48,9 +48,9 @@ if importlib.util.find_spec("rasa") is None:
 
 
 def production_secrets() -> dict[str, str]:
-    """A value for every secret a production start needs (`dianxiaoer.startup_check`):
+    """A value for every secret a production start needs (`dianxiaoer.core.startup_check`):
     long enough, and none of them a demo value."""
-    from dianxiaoer.startup_check import needed
+    from dianxiaoer.core.startup_check import needed
 
     return {s.env: f"{s.env.lower()}-test-production-secret-0123" for s in needed("all")}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dianxiaoer import quiz
+from dianxiaoer.coaching import quiz
 
 
 def right_answer(q: quiz.Question) -> str:

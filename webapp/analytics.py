@@ -10,24 +10,27 @@ kept for `ANALYTICS_CACHE_SECONDS` [60] per filter, so the page's charts reuse o
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
-from pathlib import Path
+from collections.abc import Awaitable, Callable
+from functools import wraps
 
-from sanic import Sanic, response
+from sanic import Blueprint, response
 from sanic.request import Request
 
 from dianxiaoer.analytics.sources import Filters, parse_day
+from dianxiaoer.core.settings import get_settings
+from webapp.auth import AGENT, requires
+from webapp.shared import error, page
 
-STATIC = Path(__file__).parent / "static"
+bp = Blueprint("analytics")
 
 _cache: dict[tuple, tuple[float, dict, dict[str, bytes]]] = {}
 _cache_lock = threading.Lock()
 
 
 def _ttl() -> float:
-    return float(os.environ.get("ANALYTICS_CACHE_SECONDS", "60"))
+    return get_settings().analytics_cache_seconds
 
 
 def filters_of(request: Request) -> Filters:
@@ -69,47 +72,54 @@ def chart_for(filters: Filters, name: str) -> bytes:
     return charts[name]
 
 
-def register(app: Sanic) -> None:
-    """Add /analytics and /api/analytics/{metrics,charts/<name>} to `app`."""
-    from webapp.app import agent_for
+def filtered(handler: Callable[..., Awaitable]) -> Callable[..., Awaitable]:
+    """Route decorator after `requires(AGENT)`: `handler(request, filters, ...)`, else 400."""
 
-    def agent_only(handler):
-        async def wrapper(request: Request, *args, **kwargs):
-            if agent_for(request) is None:
-                return response.json({"error": "agent token required"}, status=401)
-            try:
-                filters = filters_of(request)
-            except ValueError:
-                return response.json({"error": "dates are YYYY-MM-DD"}, status=400)
-            return await handler(request, filters, *args, **kwargs)
+    @wraps(handler)
+    async def with_filters(request: Request, agent: dict, *args, **kwargs):
+        try:
+            filters = filters_of(request)
+        except ValueError:
+            return error("dates are YYYY-MM-DD", 400)
+        return await handler(request, filters, *args, **kwargs)
 
-        wrapper.__name__ = handler.__name__
-        return wrapper
+    return with_filters
 
-    @app.get("/analytics")
-    async def analytics_page(request: Request):
-        return await response.file(STATIC / "analytics.html")
 
-    @app.get("/api/analytics/metrics")
-    @agent_only
-    async def analytics_metrics(request: Request, filters: Filters):
-        metrics, _ = await asyncio.to_thread(metrics_for, filters)
-        return response.json(metrics, ensure_ascii=False)
+@bp.get("/analytics")
+async def analytics_page(request: Request):
+    """The analytics page (its API needs an agent token)."""
+    return await page("analytics.html")
 
-    @app.get("/api/analytics/charts")
-    @agent_only
-    async def analytics_chart_names(request: Request, filters: Filters):
-        from dianxiaoer.analytics.charts import CHARTS
 
-        return response.json(list(CHARTS))
+@bp.get("/api/analytics/metrics")
+@requires(AGENT)
+@filtered
+async def analytics_metrics(request: Request, filters: Filters):
+    """The metrics for the filters (the same as `make report`)."""
+    metrics, _ = await asyncio.to_thread(metrics_for, filters)
+    return response.json(metrics, ensure_ascii=False)
 
-    @app.get("/api/analytics/charts/<name:str>")
-    @agent_only
-    async def analytics_chart(request: Request, filters: Filters, name: str):
-        from dianxiaoer.analytics.charts import CHARTS
 
-        name = name.removesuffix(".png")
-        if name not in CHARTS:
-            return response.json({"error": "no such chart"}, status=404)
-        png = await asyncio.to_thread(chart_for, filters, name)
-        return response.raw(png, content_type="image/png", headers={"Cache-Control": "no-store"})
+@bp.get("/api/analytics/charts")
+@requires(AGENT)
+@filtered
+async def analytics_chart_names(request: Request, filters: Filters):
+    """The names of the charts."""
+    from dianxiaoer.analytics.charts import CHARTS  # matplotlib: loaded when first asked
+
+    return response.json(list(CHARTS))
+
+
+@bp.get("/api/analytics/charts/<name:str>")
+@requires(AGENT)
+@filtered
+async def analytics_chart(request: Request, filters: Filters, name: str):
+    """One chart PNG for the filters (404 for an unknown name)."""
+    from dianxiaoer.analytics.charts import CHARTS  # matplotlib: loaded when first asked
+
+    name = name.removesuffix(".png")
+    if name not in CHARTS:
+        return error("no such chart", 404)
+    png = await asyncio.to_thread(chart_for, filters, name)
+    return response.raw(png, content_type="image/png", headers={"Cache-Control": "no-store"})

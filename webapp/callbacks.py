@@ -22,18 +22,17 @@ API (agent token in `X-Agent-Token`, as on /console):
 from __future__ import annotations
 
 import logging
-import random
 from datetime import datetime, timezone
-from functools import lru_cache
 
-import yaml
-from sanic import Sanic, response
+from sanic import Blueprint, response
 from sanic.request import Request
 
-from dianxiaoer import handoff, roster
-from dianxiaoer.policy import get_policy
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core import roster
+from dianxiaoer.shop import handoff
 from dianxiaoer.store import handoffs, repository
+from webapp.auth import AGENT, requires
+from webapp.replies import render
+from webapp.shared import conversation_tracker, error, json_body, send_to_customer, transcript
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +58,9 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:3] + "*" * max(0, len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****"
 
 
-@lru_cache(maxsize=1)
-def _variations() -> list[str]:
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return [v["text"] for v in domain["responses"][MESSAGE_RESPONSE]]
-
-
-def callback_message(agent_name: str) -> str:
-    """The standard callback message (a random variation of the domain response)."""
-    text = random.choice(_variations())
-    return text.format(**{**get_policy().reply_values(), "agent_name": agent_name})
+def callback_message(agent_name: str, tracker: dict | None = None) -> str:
+    """The standard callback message: a random variation, in the customer's script."""
+    return render(MESSAGE_RESPONSE, tracker, agent_name=agent_name)["text"]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -110,110 +102,127 @@ def _contact_phone(cb: handoffs.CallbackView, order_id: str | None) -> tuple[dic
     return None, {"number": None, "source": None}
 
 
-def register(app: Sanic) -> None:
-    """Add the callback API (/api/agent/callbacks..., /api/callback/messages) to `app`."""
-    from webapp.app import agent_required, conversation_tracker, send_to_customer, transcript
+bp = Blueprint("callbacks")
 
-    def visible(agent: dict, entry_id: int) -> handoffs.CallbackView | None:
-        cb = handoffs.callback(entry_id)
-        # another group's request answers like a missing one: nothing to learn from it
-        return cb if cb is not None and can_see(agent, cb.entry.skill_group) else None
 
-    @app.get("/api/agent/callbacks")
-    @agent_required
-    async def callback_list(request: Request, agent: dict):
-        now = datetime.now(timezone.utc)
-        rows = [
-            summary(cb, now) for cb in handoffs.callbacks() if can_see(agent, cb.entry.skill_group)
-        ]
-        return response.json({"callbacks": rows, "count": len(rows)}, ensure_ascii=False)
+def visible(agent: dict, entry_id: int) -> handoffs.CallbackView | None:
+    """The callback request if `agent` may see it (None: unknown or another group's)."""
+    cb = handoffs.callback(entry_id)
+    # another group's request answers like a missing one: nothing to learn from it
+    return cb if cb is not None and can_see(agent, cb.entry.skill_group) else None
 
-    @app.get("/api/agent/callbacks/<entry_id:int>")
-    @agent_required
-    async def callback_detail(request: Request, agent: dict, entry_id: int):
-        cb = visible(agent, entry_id)
-        if cb is None:
-            return response.json({"error": "no such callback"}, status=404)
-        conversation = cb.entry.conversation_id
-        messages, facts, tracker_error = [], {}, None
+
+async def _tracker_or_none(conversation: str) -> dict | None:
+    try:
+        return await conversation_tracker(conversation)
+    except Exception as exc:  # the caller goes on without what the tracker knows
+        log.warning("tracker of %r unavailable: %s", conversation, exc)
+        return None
+
+
+@bp.get("/api/agent/callbacks")
+@requires(AGENT)
+async def callback_list(request: Request, agent: dict):
+    """The open callback requests of the agent's skill groups, oldest first."""
+    now = datetime.now(timezone.utc)
+    rows = [summary(cb, now) for cb in handoffs.callbacks() if can_see(agent, cb.entry.skill_group)]
+    return response.json({"callbacks": rows, "count": len(rows)}, ensure_ascii=False)
+
+
+@bp.get("/api/agent/callbacks/<entry_id:int>")
+@requires(AGENT)
+async def callback_detail(request: Request, agent: dict, entry_id: int):
+    """One request with what the bot knows and the phone to call."""
+    cb = visible(agent, entry_id)
+    if cb is None:
+        return error("no such callback", 404)
+    conversation = cb.entry.conversation_id
+    messages, facts, tracker_error = [], {}, None
+    tracker = await _tracker_or_none(conversation)
+    if tracker is None:  # the store's facts are still worth showing
+        tracker_error = "会话记录暂时无法读取"
+    else:
+        messages, facts = transcript(tracker)
+    order, phone = _contact_phone(cb, facts.get("verified_order"))
+    ticket = cb.entry.details.get("ticket") or facts.get("last_ticket")
+    return response.json(
+        {
+            **summary(cb, datetime.now(timezone.utc)),
+            "phone": phone["number"],
+            "phone_source": phone["source"],
+            "verified_customer": facts.get("verified_customer"),
+            "order": order,
+            "anger": facts.get("anger"),
+            "ticket_details": repository.ticket_details(ticket) if ticket else None,
+            "messages": messages[-RECENT_MESSAGES:],
+            "tracker_error": tracker_error,
+            "agent_id": cb.entry.agent_id,
+            "contacted_at": _iso(cb.entry.closed_at),
+            "contact": cb.contact,
+        },
+        ensure_ascii=False,
+    )
+
+
+@bp.post("/api/agent/callbacks/<entry_id:int>/done")
+@requires(AGENT)
+async def callback_done(request: Request, agent: dict, entry_id: int):
+    """Mark a request done: by phone, or with a message appended to the conversation."""
+    body = json_body(request)
+    how = body.get("how")
+    if how not in handoffs.CONTACT_WAYS:
+        return error("how: phone or message", 400)
+    cb = visible(agent, entry_id)
+    if cb is None:
+        return error("no such callback", 404)
+    note = str(body.get("note") or "").strip()[:MAX_NOTE]
+    text = str(body.get("text") or "").strip()[:MAX_TEXT]
+    message = None
+    if how == "message":
+        # the standard message in the customer's script; an agent's own text as written.
+        # Without the tracker it stays simplified: sending then fails and reopens below.
+        tracker = None if text else await _tracker_or_none(cb.entry.conversation_id)
+        message = text or callback_message(agent["name"], tracker)
+    now = datetime.now(timezone.utc)
+    # recorded first (one conditional update): a second agent cannot send it again
+    done = handoffs.mark_callback_done(entry_id, agent["id"], how, note, now, message)
+    if done is None:
+        return error("already done", 409)
+    if message is not None:
+        event = {
+            "event": "bot",
+            "text": message,
+            "metadata": {"agent": agent["name"], "callback": entry_id},
+        }
         try:
-            tracker = await conversation_tracker(conversation)
-            messages, facts = transcript(tracker)
-        except Exception as error:  # the store's facts are still worth showing
-            log.warning("callback %s: tracker of %r unavailable: %s", entry_id, conversation, error)
-            tracker_error = "会话记录暂时无法读取"
-        order, phone = _contact_phone(cb, facts.get("verified_order"))
-        ticket = cb.entry.details.get("ticket") or facts.get("last_ticket")
-        return response.json(
-            {
-                **summary(cb, datetime.now(timezone.utc)),
-                "phone": phone["number"],
-                "phone_source": phone["source"],
-                "verified_customer": facts.get("verified_customer"),
-                "order": order,
-                "anger": facts.get("anger"),
-                "ticket_details": repository.ticket_details(ticket) if ticket else None,
-                "messages": messages[-RECENT_MESSAGES:],
-                "tracker_error": tracker_error,
-                "agent_id": cb.entry.agent_id,
-                "contacted_at": _iso(cb.entry.closed_at),
-                "contact": cb.contact,
-            },
-            ensure_ascii=False,
-        )
+            # checked against the tracker's sender_id: this conversation or none
+            await send_to_customer(done.conversation_id, [event])
+        except Exception as exc:
+            log.error("callback %s: message not appended: %s", entry_id, exc)
+            handoffs.reopen_callback(entry_id, agent["id"])
+            return error("message not delivered; try again", 502)
+    return response.json(
+        {"done": True, "how": how, "message": message, "contacted_at": _iso(now)},
+        ensure_ascii=False,
+    )
 
-    @app.post("/api/agent/callbacks/<entry_id:int>/done")
-    @agent_required
-    async def callback_done(request: Request, agent: dict, entry_id: int):
-        body = request.json if isinstance(request.json, dict) else {}
-        how = body.get("how")
-        if how not in handoffs.CONTACT_WAYS:
-            return response.json({"error": "how: phone or message"}, status=400)
-        cb = visible(agent, entry_id)
-        if cb is None:
-            return response.json({"error": "no such callback"}, status=404)
-        note = str(body.get("note") or "").strip()[:MAX_NOTE]
-        text = str(body.get("text") or "").strip()[:MAX_TEXT]
-        message = (text or callback_message(agent["name"])) if how == "message" else None
-        now = datetime.now(timezone.utc)
-        # recorded first (one conditional update): a second agent cannot send it again
-        done = handoffs.mark_callback_done(entry_id, agent["id"], how, note, now, message)
-        if done is None:
-            return response.json({"error": "already done"}, status=409)
-        if message is not None:
-            event = {
-                "event": "bot",
-                "text": message,
-                "metadata": {"agent": agent["name"], "callback": entry_id},
-            }
-            try:
-                # checked against the tracker's sender_id: this conversation or none
-                await send_to_customer(done.conversation_id, [event])
-            except Exception as error:
-                log.error("callback %s: message not appended: %s", entry_id, error)
-                handoffs.reopen_callback(entry_id, agent["id"])
-                return response.json({"error": "message not delivered; try again"}, status=502)
-        return response.json(
-            {"done": True, "how": how, "message": message, "contacted_at": _iso(now)},
-            ensure_ascii=False,
-        )
 
-    @app.get("/api/callback/messages")
-    async def callback_messages(request: Request):
-        """Agents' callback messages of one conversation, for the widget when it comes back.
+@bp.get("/api/callback/messages")
+async def callback_messages(request: Request):
+    """Agents' callback messages of one conversation, for the widget when it comes back.
 
-        Like the queue status, keyed by the conversation id only the customer's browser
-        holds; nothing but the messages themselves is returned.
-        """
-        conversation = (request.args.get("conversation") or "")[:128]
-        if not conversation:
-            return response.json([])
-        done = handoffs.callbacks(statuses=(handoffs.CALLBACK_DONE,), conversation_id=conversation)
-        return response.json(
-            [
-                {"id": cb.entry.id, "text": cb.contact["message"], "time": cb.contact.get("at")}
-                for cb in done
-                if cb.contact.get("how") == "message" and cb.contact.get("message")
-            ],
-            ensure_ascii=False,
-        )
+    Like the queue status, keyed by the conversation id only the customer's browser
+    holds; nothing but the messages themselves is returned.
+    """
+    conversation = (request.args.get("conversation") or "")[:128]
+    if not conversation:
+        return response.json([])
+    done = handoffs.callbacks(statuses=(handoffs.CALLBACK_DONE,), conversation_id=conversation)
+    return response.json(
+        [
+            {"id": cb.entry.id, "text": cb.contact["message"], "time": cb.contact.get("at")}
+            for cb in done
+            if cb.contact.get("how") == "message" and cb.contact.get("message")
+        ],
+        ensure_ascii=False,
+    )

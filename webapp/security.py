@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from sanic import Sanic, response
 from sanic.request import Request
 
-from dianxiaoer.policy import PolicyError, get_policy
+from dianxiaoer.core.policy import PolicyError, get_policy
 
 #: security.* keys of config/policy.yml and their types (validated by `limits()`).
 SECURITY_KEYS: dict[str, type | tuple[type, ...]] = {

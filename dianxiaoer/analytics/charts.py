@@ -14,7 +14,7 @@ import threading
 import warnings
 from collections.abc import Callable
 
-from dianxiaoer.fonts import cjk_font, cjk_rc
+from dianxiaoer.core.fonts import cjk_font, cjk_rc
 
 COLORS = ("#ff5000", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#7f7f7f")
 

@@ -24,7 +24,7 @@ from dianxiaoer.analytics.sources import (
     ShopData,
     TicketRow,
 )
-from dianxiaoer.service_hours import SHANGHAI
+from dianxiaoer.core.service_hours import SHANGHAI
 
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTION = "action_suggest_intents"
@@ -325,11 +325,11 @@ def conversations(
     for row in rows:
         if row[0] != sender:
             if batch:
-                yield from _finish(sender, batch, shop, filters)
+                yield from _finish(batch[0][0], batch, shop, filters)  # batch[0][0] == sender
             sender, batch = row[0], []
         batch.append(row)
     if batch:
-        yield from _finish(sender, batch, shop, filters)
+        yield from _finish(batch[0][0], batch, shop, filters)
 
 
 def _finish(sender: str, rows: list[Row], shop: ShopData, filters: Filters):

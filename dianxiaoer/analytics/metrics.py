@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from dianxiaoer.analytics.conversations import Conversation, conversations
-from dianxiaoer.analytics.privacy import Masker
 from dianxiaoer.analytics.similarity import group_similar
 from dianxiaoer.analytics.sources import (
     Filters,
@@ -32,6 +31,7 @@ from dianxiaoer.analytics.sources import (
     stream_events,
     tracker_url,
 )
+from dianxiaoer.core.privacy import Masker
 
 #: How many rows the ranked lists keep.
 TOP = 15
@@ -83,7 +83,7 @@ def _ranked(counter: Counter, limit: int = TOP, key: str = "name") -> list[dict]
 
 
 def _low_score() -> int:
-    from dianxiaoer.policy import get_policy
+    from dianxiaoer.core.policy import get_policy
 
     return int(get_policy()["satisfaction.low_score"])
 
@@ -103,39 +103,39 @@ class Accumulator:
         self.excluded_training = 0
         self.conversations = 0
         self.days: dict[str, Counter] = defaultdict(Counter)
-        self.messages = Counter()
+        self.messages: Counter[str] = Counter()
         self.resolved = 0
-        self.causes = Counter()
+        self.causes: Counter[str] = Counter()
         self.handed_off = 0
-        self.reasons = Counter()
-        self.episode_status = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.episode_status: Counter[str] = Counter()
         self.to_agent: list[float] = []
         self.first_reply: list[float] = []
         self.per_agent: dict[str, list[float]] = defaultdict(list)
-        self.per_agent_handoffs = Counter()
-        self.callbacks = Counter()
-        self.callback_ways = Counter()
+        self.per_agent_handoffs: Counter[str] = Counter()
+        self.callbacks: Counter[str] = Counter()
+        self.callback_ways: Counter[str] = Counter()
         self.to_contact: list[float] = []
         self.bot_turns = 0
         self.fallback_turns = 0
         self.with_fallback = 0
-        self.intent_turns = Counter()
-        self.intent_fallbacks = Counter()
-        self.pairs = Counter()
-        self.intents = Counter()
-        self.knowledge = Counter()
-        self.unanswered = Counter()
+        self.intent_turns: Counter[str] = Counter()
+        self.intent_fallbacks: Counter[str] = Counter()
+        self.pairs: Counter[tuple[str, ...]] = Counter()
+        self.intents: Counter[str] = Counter()
+        self.knowledge: Counter[tuple[str, str]] = Counter()
+        self.unanswered: Counter[str] = Counter()
         self.ratings: list[tuple[int, str]] = []
-        self.complaints = Counter()
-        self.escalations = Counter()
-        self.complaint_priority = Counter()
+        self.complaints: Counter[str] = Counter()
+        self.escalations: Counter[str] = Counter()
+        self.complaint_priority: Counter[str] = Counter()
         self.anger: list[int] = []
-        self.delays = Counter()
-        self.urge_priority = Counter()
+        self.delays: Counter[str] = Counter()
+        self.urge_priority: Counter[str] = Counter()
         self.compensated = 0
-        self.return_reasons = Counter()
-        self.return_status = Counter()
-        self.refusals = Counter()
+        self.return_reasons: Counter[str] = Counter()
+        self.return_status: Counter[str] = Counter()
+        self.refusals: Counter[str] = Counter()
 
     def add(self, c: Conversation) -> None:
         """Count one conversation (training sessions and other channels are skipped)."""
@@ -211,16 +211,16 @@ class Accumulator:
         self.ratings += [(r.score, r.journey or "other") for r in c.ratings]
 
         # complaints, delays, returns
-        for t in c.tickets:
-            if t.kind == "complaint":
-                self.complaints[t.psychology or "unknown"] += 1
-                self.complaint_priority[t.priority] += 1
-                if t.escalated:
-                    self.escalations[t.escalated] += 1
-                if t.anger is not None:
-                    self.anger.append(int(t.anger))
-            elif t.kind == "urge":
-                self.urge_priority[t.priority] += 1
+        for ticket in c.tickets:
+            if ticket.kind == "complaint":
+                self.complaints[ticket.psychology or "unknown"] += 1
+                self.complaint_priority[ticket.priority] += 1
+                if ticket.escalated:
+                    self.escalations[ticket.escalated] += 1
+                if ticket.anger is not None:
+                    self.anger.append(int(ticket.anger))
+            elif ticket.kind == "urge":
+                self.urge_priority[ticket.priority] += 1
         for reply, count in c.replies.items():
             if reply in DELAY_REPLIES:
                 self.delays[DELAY_REPLIES[reply]] += count

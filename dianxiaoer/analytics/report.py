@@ -21,7 +21,7 @@ from dianxiaoer.analytics.charts import (
     REFUSAL_NAMES,
     render_all,
 )
-from dianxiaoer.analytics.privacy import mask_metrics
+from dianxiaoer.core.privacy import mask_metrics
 
 STYLE = """
 body{font:14px/1.5 -apple-system,"PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",

@@ -21,7 +21,6 @@ never under tests/.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +29,15 @@ from pathlib import Path
 import yaml
 
 from dianxiaoer.analytics.conversations import conversations
-from dianxiaoer.analytics.privacy import (
+from dianxiaoer.analytics.sources import (
+    Filters,
+    ShopData,
+    customer_names,
+    safe_url,
+    stream_events,
+    tracker_url,
+)
+from dianxiaoer.core.privacy import (
     ADDRESS,
     BANK_CARD,
     EMAIL,
@@ -45,18 +52,10 @@ from dianxiaoer.analytics.privacy import (
     TRACKING,
     Masker,
 )
-from dianxiaoer.analytics.sources import (
-    Filters,
-    ShopData,
-    customer_names,
-    safe_url,
-    stream_events,
-    tracker_url,
-)
-from dianxiaoer.nlu.dataset import comparison_key, plain_text
-from dianxiaoer.service_hours import SHANGHAI
-from dianxiaoer.settings import PROJECT_ROOT, get_settings
-from dianxiaoer.unanswered import read_unanswered
+from dianxiaoer.core.service_hours import SHANGHAI
+from dianxiaoer.core.settings import PROJECT_ROOT, get_settings
+from dianxiaoer.knowledge.unanswered import read_unanswered
+from dianxiaoer.nlu.dataset import comparison_key, example_text, nlu_yaml, plain_text
 
 #: Messages whose best intent scored below this are exported even if answered.
 MAX_CONFIDENCE = 0.7
@@ -77,7 +76,6 @@ STAND_INS = {
     BANK_CARD: "6222020000000000000",
 }
 ACCEPTED = {"ok", True}
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
 @dataclass
@@ -117,14 +115,6 @@ def domain_intents(domain: Path | None = None) -> set[str]:
         if not name.startswith("EXTERNAL_") and name != "nlu_fallback":
             names.add(name)
     return names
-
-
-def example_text(text: str) -> str:
-    """One line that a Rasa examples block keeps as it is (no markup, no line breaks)."""
-    text = _UNSAFE.sub(" ", text)
-    # [..](..) would be read as an entity annotation
-    text = text.replace("[", "［").replace("]", "］")
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def collect(
@@ -312,7 +302,8 @@ def merge_reviewed(
     known = _keys(sorted(nlu_dir.glob("*.yml")))
     masker = Masker()
     for item in _nlu_items(review_file):
-        metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+        raw_metadata = item.get("metadata")
+        metadata = raw_metadata if isinstance(raw_metadata, dict) else {}
         if metadata.get("review") not in ACCEPTED:
             result.not_reviewed += 1
             continue
@@ -345,15 +336,10 @@ def _write_reviewed(target: Path, added: dict[str, list[str]]) -> None:
             merged.setdefault(str(item["intent"]), []).extend(_examples(item))
     for intent, texts in added.items():
         merged.setdefault(intent, []).extend(texts)
-    lines = [
-        "# Customer messages labelled in review (python -m dianxiaoer.analytics merge-reviewed).",
-        "# Masked personal data was replaced by neutral stand-ins. Edit by re-reviewing, or by",
-        "# hand like any other NLU file; held-out examples must never be added here.",
-        'version: "3.1"',
-        "nlu:",
-    ]
-    for intent in sorted(merged):
-        lines += [f"- intent: {intent}", "  examples: |"]
-        lines += [f"    - {example_text(t)}" for t in merged[intent]]
+    header = (
+        "Customer messages labelled in review (python -m dianxiaoer.analytics merge-reviewed).\n"
+        "Masked personal data was replaced by neutral stand-ins. Edit by re-reviewing, or by\n"
+        "hand like any other NLU file; held-out examples must never be added here."
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    target.write_text(nlu_yaml(merged, header), encoding="utf-8")

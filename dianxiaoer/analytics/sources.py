@@ -10,13 +10,13 @@ default, PostgreSQL by URL). The shop store is read with its table definitions f
 from __future__ import annotations
 
 import logging
-import os
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import overload
 
 from sqlalchemy import (
     Column,
@@ -34,8 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from dianxiaoer.service_hours import SHANGHAI
-from dianxiaoer.settings import get_settings
+from dianxiaoer.core.service_hours import SHANGHAI
+from dianxiaoer.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -110,18 +110,15 @@ def tracker_url() -> str:
     file `TRACKER_DB` [.rasa/tracker.db], as endpoints.yml configures Rasa with
     `TRACKER_DIALECT=sqlite`. A `TRACKER_DB` that is itself a URL is used as it is.
     """
-    url = os.environ.get("TRACKER_URL")
-    if url:
-        return url
-    raw = os.environ.get("TRACKER_DB", "")
-    if "://" in raw:
-        return raw
-    dialect = os.environ.get("TRACKER_DIALECT", "sqlite")
+    settings = get_settings()
+    if settings.tracker_url:
+        return settings.tracker_url
+    dialect = settings.tracker_dialect
     if dialect != "sqlite":
         raise ValueError(
             f"TRACKER_DIALECT={dialect}: set TRACKER_URL to the tracker store's SQLAlchemy URL"
         )
-    return f"sqlite:///{get_settings().tracker_db}"
+    return f"sqlite:///{settings.tracker_db}"
 
 
 def safe_url(url: str) -> str:
@@ -269,6 +266,14 @@ class ShopData:
     returns: dict[str, ReturnRow] = field(default_factory=dict)
 
 
+@overload
+def _ts(value: datetime) -> float: ...
+
+
+@overload
+def _ts(value: datetime | None) -> float | None: ...
+
+
 def _ts(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
@@ -298,8 +303,9 @@ def load_shop(url: str | None = None, filters: Filters = Filters()) -> ShopData:
     from dianxiaoer.store.models import Handoff, Rating, ReturnRequest, Ticket
 
     margin = timedelta(days=1)
-    low = datetime.fromtimestamp(filters.start_ts(), SHANGHAI) - margin if filters.since else None
-    high = datetime.fromtimestamp(filters.end_ts(), SHANGHAI) + margin if filters.until else None
+    start, end = filters.start_ts(), filters.end_ts()  # None exactly when since/until is
+    low = datetime.fromtimestamp(start, SHANGHAI) - margin if start is not None else None
+    high = datetime.fromtimestamp(end, SHANGHAI) + margin if end is not None else None
 
     def ranged(query, column):
         if low is not None:

@@ -10,7 +10,7 @@ vocabulary, idf, weights) that `save`/`load` write as JSON and `.npy` files, so 
 runs no pickle and imports nothing but numpy. Scores become confidences with a softmax
 whose temperature is part of the model: the fallback threshold is tuned against it.
 
-No Rasa imports: `dianxiaoer.nlu.components.LinearIntentClassifier` adapts it.
+No Rasa imports: `dianxiaoer.rasa_plugins.nlu_components.LinearIntentClassifier` adapts it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dianxiaoer.text import strip_courtesy
+from dianxiaoer.core.text import strip_courtesy
 
 # Order numbers, tracking numbers and phone numbers differ in every message; as n-grams
 # they would be noise the classifier learns by heart. One placeholder keeps "there was a
@@ -144,7 +144,7 @@ class LinearIntentModel:
 
         "你好 鞋子尺码不对" or "好的 已经付了 快点发 谢谢" read as a greeting or thanks
         by their n-grams; when the top intent is small talk and the message without its
-        courtesy words (`dianxiaoer.text.strip_courtesy`) is confidently something else,
+        courtesy words (`dianxiaoer.core.text.strip_courtesy`) is confidently something else,
         that ranking is returned.
         """
         ranking = self.rank(text, limit)

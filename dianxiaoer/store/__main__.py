@@ -15,7 +15,7 @@ import sys
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from dianxiaoer.settings import is_production, mode
+from dianxiaoer.core.settings import is_production, mode
 from dianxiaoer.store.db import database_url, session_scope, upgrade
 from dianxiaoer.store.demo import TableSurvey, clear_store, load_demo_data, survey
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -11,20 +10,19 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def database_url() -> str:
     """DATABASE_URL if set, else SQLite at SHOP_DB (default .rasa/shop.db)."""
-    url = os.environ.get("DATABASE_URL")
+    settings = get_settings()
+    url = settings.database_url
     if url:
         # Heroku-style postgres:// URLs name the driver SQLAlchemy 2 no longer guesses.
         return url.replace("postgres://", "postgresql+psycopg2://", 1)
-    path = Path(os.environ.get("SHOP_DB") or PROJECT_ROOT / ".rasa" / "shop.db")
-    if not path.is_absolute():
-        path = PROJECT_ROOT / path
+    path = settings.shop_db
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 

@@ -1,7 +1,9 @@
 """Demo shop data, with times relative to the moment of loading (Asia/Shanghai).
 
-The eight demo orders behave the same whatever the day: 202611010002 is always a
-delayed parcel, 202611010003 always inside the seven-day window, and so on.
+The catalogue and customers are demo_shop.yml; the eight demo orders demo_orders.yml,
+with times as offsets from the moment of loading, so they behave the same whatever the
+day: 202611010002 is always a delayed parcel, 202611010003 always inside the seven-day
+window, and so on.
 
 `survey` tells whether a store holds only demo data before `make demo-data` deletes it
 (`python -m dianxiaoer.store reset-demo`): its customers, products and orders must be
@@ -14,6 +16,7 @@ one (a complaint before verification) go with them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +26,7 @@ import yaml
 from sqlalchemy import ColumnElement, Table, and_, func, inspect, not_, or_, select
 from sqlalchemy.orm import Session
 
-from dianxiaoer.service_hours import SHANGHAI
+from dianxiaoer.core.service_hours import SHANGHAI
 from dianxiaoer.store.models import (
     Customer,
     Order,
@@ -36,8 +39,23 @@ from dianxiaoer.store.models import (
 )
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "demo_shop.yml"
+ORDERS_FILE = Path(__file__).resolve().parent / "demo_orders.yml"
 _FLAGS = ("customized", "perishable", "digital", "periodical")
-#: The demo orders (built in `load_demo_data`) and the customer each belongs to.
+#: The order columns that demo_orders.yml gives as time offsets.
+_ORDER_TIMES = (
+    "created_at",
+    "paid_at",
+    "shipped_at",
+    "signed_at",
+    "promised_ship_by",
+    "auto_cancel_at",
+)
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+_OFFSET_TERM = re.compile(r"(\d+)([dhm])")
+_OFFSET_GROUP = re.compile(r"([+-])((?:\d+[dhm])+)")
+_OFFSET = re.compile(r"(?:[+-](?:\d+[dhm])+)+")
+#: The demo orders (demo_orders.yml) and the customer each belongs to, for `survey`;
+#: tests/store/test_reset_demo.py checks that the two agree.
 DEMO_ORDERS = {
     "202611010001": "C1001",
     "202611010002": "C1001",
@@ -59,6 +77,26 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def load_orders(path: Path = ORDERS_FILE) -> list[dict]:
+    """The demo orders (YAML), their times still offsets (see the file's header)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["orders"]
+
+
+def offset(text: str) -> timedelta:
+    """A time offset of demo_orders.yml: `-3d1h` (3 days 1 hour ago), `-3d+48h`, `-50m`."""
+    text = str(text).replace(" ", "")
+    if not _OFFSET.fullmatch(text):
+        raise ValueError(f"not a time offset (e.g. -3d1h, -3d+48h, -50m): {text!r}")
+    total = timedelta()
+    for sign, group in _OFFSET_GROUP.findall(text):
+        delta = sum(
+            (timedelta(**{_UNITS[unit]: int(n)}) for n, unit in _OFFSET_TERM.findall(group)),
+            timedelta(),
+        )
+        total += delta if sign == "+" else -delta
+    return total
+
+
 def load_demo_data(session: Session, now: datetime | None = None) -> bool:
     """Load the demo catalogue, customers and orders if the store has no orders yet.
 
@@ -68,6 +106,14 @@ def load_demo_data(session: Session, now: datetime | None = None) -> bool:
     if session.scalar(select(func.count()).select_from(Order)):
         return False
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+    products, addresses = _add_catalogue(session, now)
+    _add_orders(session, now, products, addresses)
+    session.flush()
+    return True
+
+
+def _add_catalogue(session: Session, now: datetime) -> tuple[dict[str, Product], dict[str, str]]:
+    """Add the products and customers; returns products by name, addresses by customer."""
     catalogue = load_catalogue()
     charts = catalogue["size_charts"]
     products: dict[str, Product] = {}
@@ -98,203 +144,55 @@ def load_demo_data(session: Session, now: datetime | None = None) -> bool:
             )
         )
         addresses[c["id"]] = c["address"]
+    return products, addresses
 
-    def order(oid, cid, product, size, status, created, **times) -> Order:
-        p = products[product]
-        o = Order(
-            id=oid,
-            customer_id=cid,
-            status=status,
-            created_at=created,
-            total=p.price,
-            address=addresses[cid],
-            items=[OrderItem(product_id=p.id, size=size, quantity=1, price=p.price)],
-            **times,
+
+def _add_orders(
+    session: Session, now: datetime, products: dict[str, Product], addresses: dict[str, str]
+) -> None:
+    """Add the orders of demo_orders.yml with their item, payment, shipment and scans."""
+
+    def at(text: str) -> datetime:
+        return now + offset(text)
+
+    for spec in load_orders():
+        product = products[spec["product"]]
+        order = Order(
+            id=str(spec["id"]),
+            customer_id=spec["customer"],
+            status=spec["status"],
+            total=product.price,
+            address=addresses[spec["customer"]],
+            items=[
+                OrderItem(
+                    product_id=product.id, size=str(spec["size"]), quantity=1, price=product.price
+                )
+            ],
+            **{column: at(spec[column]) for column in _ORDER_TIMES if column in spec},
         )
-        session.add(o)
-        return o
-
-    def paid(o: Order, method: str, at: datetime) -> None:
-        o.payments.append(Payment(method=method, status="success", amount=o.total, created_at=at))
-
-    def shipped(o: Order, courier: str, number: str, at: datetime, scans) -> Shipment:
-        s = Shipment(courier=courier, tracking_number=number, shipped_at=at)
-        s.events = [TrackingEvent(time=t, location=loc, description=d) for t, loc, d in scans]
-        o.shipments.append(s)
-        return s
-
-    h, d = timedelta(hours=1), timedelta(days=1)
-    # 1: dress, in transit by 中通, last scan 6 h ago at 上海转运中心
-    o1 = order(
-        "202611010001",
-        "C1001",
-        "连衣裙",
-        "M",
-        "shipped",
-        now - 3 * d - h,
-        paid_at=now - 3 * d,
-        shipped_at=now - 2 * d,
-        promised_ship_by=now - 3 * d + 48 * h,
-    )
-    paid(o1, "花呗", now - 3 * d)
-    shipped(
-        o1,
-        "中通",
-        "ZT7312345678901",
-        now - 2 * d,
-        [
-            (now - 2 * d, "杭州仓", "商家已发货，中通快递已揽收"),
-            (now - 2 * d + 8 * h, "杭州转运中心", "快件已到达杭州转运中心"),
-            (now - 6 * h, "上海转运中心", "快件已到达上海转运中心，正发往下一站"),
-        ],
-    )
-    # 2: earphones, 圆通, last scan 4 days ago at 杭州转运中心: delayed
-    o2 = order(
-        "202611010002",
-        "C1001",
-        "蓝牙耳机",
-        "",
-        "shipped",
-        now - 6 * d - h,
-        paid_at=now - 6 * d,
-        shipped_at=now - 5 * d,
-        promised_ship_by=now - 6 * d + 48 * h,
-    )
-    paid(o2, "快捷支付", now - 6 * d)
-    shipped(
-        o2,
-        "圆通",
-        "YT9876543210987",
-        now - 5 * d,
-        [
-            (now - 5 * d, "杭州仓", "商家已发货，圆通速递已揽收"),
-            (now - 4 * d, "杭州转运中心", "快件已到达杭州转运中心"),
-        ],
-    )
-    # 3: shoes 42, signed 3 days ago: inside the seven-day window
-    o3 = order(
-        "202611010003",
-        "C1002",
-        "运动鞋",
-        "42",
-        "signed",
-        now - 7 * d,
-        paid_at=now - 7 * d,
-        shipped_at=now - 6 * d,
-        signed_at=now - 3 * d,
-    )
-    paid(o3, "支付宝", now - 7 * d)
-    s3 = shipped(
-        o3,
-        "顺丰",
-        "SF1234567890123",
-        now - 6 * d,
-        [
-            (now - 6 * d, "深圳仓", "顺丰速运已收取快件"),
-            (now - 3 * d - 2 * h, "北京朝阳营业部", "快件派送中"),
-            (now - 3 * d, "北京朝阳区", "已签收，签收人：本人"),
-        ],
-    )
-    s3.delivered_at = now - 3 * d
-    # 4: sweater, signed 10 days ago: outside the window
-    o4 = order(
-        "202611010004",
-        "C1002",
-        "羊毛衫",
-        "M",
-        "signed",
-        now - 14 * d,
-        paid_at=now - 14 * d,
-        shipped_at=now - 13 * d,
-        signed_at=now - 10 * d,
-    )
-    paid(o4, "支付宝", now - 14 * d)
-    s4 = shipped(
-        o4,
-        "中通",
-        "ZT7300011122233",
-        now - 13 * d,
-        [
-            (now - 13 * d, "杭州仓", "中通快递已揽收"),
-            (now - 10 * d, "北京朝阳区", "已签收，签收人：前台"),
-        ],
-    )
-    s4.delivered_at = now - 10 * d
-    # 5: customized cup, signed 2 days ago: excluded from no-reason returns
-    o5 = order(
-        "202611010005",
-        "C1001",
-        "定制刻字保温杯",
-        "",
-        "signed",
-        now - 6 * d,
-        paid_at=now - 6 * d,
-        shipped_at=now - 5 * d,
-        signed_at=now - 2 * d,
-    )
-    paid(o5, "网银", now - 6 * d)
-    s5 = shipped(
-        o5,
-        "中通",
-        "ZT7300044455566",
-        now - 5 * d,
-        [
-            (now - 5 * d, "杭州仓", "中通快递已揽收"),
-            (now - 2 * d, "上海浦东新区", "已签收，签收人：本人"),
-        ],
-    )
-    s5.delivered_at = now - 2 * d
-    # 6: fresh milk, signed 1 day ago: perishable, excluded
-    o6 = order(
-        "202611010006",
-        "C1002",
-        "鲜牛奶",
-        "",
-        "signed",
-        now - 3 * d,
-        paid_at=now - 3 * d,
-        shipped_at=now - 2 * d,
-        signed_at=now - d,
-    )
-    paid(o6, "支付宝", now - 3 * d)
-    s6 = shipped(
-        o6,
-        "顺丰",
-        "SF1234500000666",
-        now - 2 * d,
-        [
-            (now - 2 * d, "上海冷链仓", "顺丰冷运已收取快件"),
-            (now - d, "北京朝阳区", "已签收，签收人：本人"),
-        ],
-    )
-    s6.delivered_at = now - d
-    # 7: power bank, created 1 h ago, unpaid; 快捷支付 failed on the bank's single limit
-    o7 = order(
-        "202611010007", "C1001", "充电宝", "", "unpaid", now - h, auto_cancel_at=now - h + 24 * h
-    )
-    o7.payments.append(
-        Payment(
-            method="快捷支付",
-            status="failed",
-            failure_reason="limit",
-            amount=o7.total,
-            created_at=now - 50 * timedelta(minutes=1),
-        )
-    )
-    # 8: desk lamp, paid 3 days ago, not shipped, promised within 48 h: overdue
-    o8 = order(
-        "202611010008",
-        "C1002",
-        "台灯",
-        "",
-        "paid",
-        now - 3 * d - h,
-        paid_at=now - 3 * d,
-        promised_ship_by=now - 3 * d + 48 * h,
-    )
-    paid(o8, "支付宝", now - 3 * d)
-    session.flush()
-    return True
+        session.add(order)
+        if payment := spec.get("payment"):
+            order.payments.append(
+                Payment(
+                    method=payment["method"],
+                    status=payment["status"],
+                    failure_reason=payment.get("failure_reason"),
+                    amount=order.total,
+                    created_at=at(payment["created_at"]),
+                )
+            )
+        if parcel := spec.get("shipment"):
+            shipment = Shipment(
+                courier=parcel["courier"],
+                tracking_number=str(parcel["tracking_number"]),
+                shipped_at=at(parcel["shipped_at"]),
+                delivered_at=at(parcel["delivered_at"]) if "delivered_at" in parcel else None,
+            )
+            shipment.events = [
+                TrackingEvent(time=at(time), location=location, description=description)
+                for time, location, description in parcel["scans"]
+            ]
+            order.shipments.append(shipment)
 
 
 def clear_store(session: Session) -> None:

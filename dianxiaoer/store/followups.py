@@ -3,7 +3,7 @@
 Rasa keeps reminders in the memory of the server that set them, so a replica (or the single
 server) that stops before a reminder is due loses it. Each 回访 is therefore also a row here:
 the action that runs it marks it done (`finish`, first firing wins, so the customer hears it
-once), and `claim_overdue` hands the web app's sweeper (dianxiaoer.followups) the ones that
+once), and `claim_overdue` hands the web app's sweeper (webapp.sweeper) the ones that
 are past due by a grace period and still not done.
 """
 

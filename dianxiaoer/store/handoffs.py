@@ -1,6 +1,6 @@
 """The handoff queue in the shop store: enqueue, claim, first reply, close; callbacks.
 
-Ordering and distribution decisions are `dianxiaoer.handoff`'s; this module only reads
+Ordering and distribution decisions are `dianxiaoer.shop.handoff`'s; this module only reads
 and writes rows, returning plain snapshots.
 
 Callbacks (asked outside service hours) are rows with status `callback`; an agent who has
@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from dianxiaoer.handoff import AgentState, Waiting
+from dianxiaoer.shop.handoff import AgentState, Waiting
 from dianxiaoer.store.db import session_scope
 from dianxiaoer.store.models import Customer, Handoff
 

@@ -340,7 +340,7 @@ class Followup(Base):
 
     Kept here as well as in the Rasa server's memory, where reminders live: a replica that
     dies takes its reminders with it, and the web app's sweeper triggers the overdue ones
-    through Rasa's HTTP API (dianxiaoer.followups). `done_at` is set by whichever firing
+    through Rasa's HTTP API (webapp.sweeper). `done_at` is set by whichever firing
     comes first, so the customer hears it once.
     """
 
@@ -354,7 +354,7 @@ class Followup(Base):
 
 
 class VerificationAttempt(Base):
-    """One phone-tail check (dianxiaoer.verification), kept across conversations.
+    """One phone-tail check (dianxiaoer.shop.verification), kept across conversations.
 
     Written before the tail is compared (outcome "pending"), then "failed" or "matched";
     a check refused by a lock or a rate limit is "refused" and was never compared. No

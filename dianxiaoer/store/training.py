@@ -1,6 +1,6 @@
 """Staff training progress in the shop store: quiz answers, Leitner boxes, role-plays.
 
-The actions record what a trainee does in the chat; the report (`dianxiaoer.training_report`)
+The actions record what a trainee does in the chat; the report (`dianxiaoer.coaching.report`)
 and the training page read it back. Trainee ids are roster ids (config/trainees.yml) or
 "chat-<…>" for someone training in the chat without logging in. Every function takes an
 optional `url` (default: the store's database) and returns plain snapshots, no ORM objects.
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
-from dianxiaoer.quiz import DEFAULT_TOPICS, Progress, is_correct
+from dianxiaoer.coaching.quiz import DEFAULT_TOPICS, Progress, is_correct
 from dianxiaoer.store.db import session_scope
 from dianxiaoer.store.models import QuizAttempt, QuizBox, RoleplayAttempt
 

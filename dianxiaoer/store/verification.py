@@ -1,4 +1,4 @@
-"""Phone-tail checks and their locks in the shop store (rules: `dianxiaoer.verification`).
+"""Phone-tail checks and their locks in the shop store (rules: `dianxiaoer.shop.verification`).
 
 Every replica writes and counts the same rows, so neither `/restart`, a new conversation id
 nor another replica starts the count again. A check is one `begin` (counted, perhaps
@@ -13,10 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from dianxiaoer.store.db import session_scope
-from dianxiaoer.store.models import Order, VerificationAttempt, VerificationLock
-from dianxiaoer.store.repository import insert_ignore
-from dianxiaoer.verification import (
+from dianxiaoer.shop.verification import (
     CUSTOMER,
     IP,
     ORDER,
@@ -29,6 +26,9 @@ from dianxiaoer.verification import (
     may_hand_over,
     refusals,
 )
+from dianxiaoer.store.db import session_scope
+from dianxiaoer.store.models import Order, VerificationAttempt, VerificationLock
+from dianxiaoer.store.repository import insert_ignore
 
 #: Outcomes that count as a wrong tail (a check that never finished counts too).
 _FAILED = ("pending", "failed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.settings import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 import stack  # noqa: E402
@@ -140,7 +140,7 @@ def test_no_token_no_action_server(tmp_path):
 @pytest.mark.parametrize(
     "command",
     [
-        [str(stack.ABIN / "python"), "-m", "dianxiaoer.startup_check", "all"],
+        [str(stack.ABIN / "python"), "-m", "dianxiaoer.core.startup_check", "all"],
         ["ACTIONS"],
         stack.web_command(),
     ],

@@ -8,9 +8,9 @@ from actions import human
 from actions.fallback import ActionSuggestIntents
 from actions.human import ActionAnswerServiceHours, ActionRequestHuman
 from actions.inform import ActionHandleInform
-from dianxiaoer.policy import get_policy
-from dianxiaoer.service_hours import SHANGHAI
-from dianxiaoer.text import to_traditional
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.service_hours import SHANGHAI
+from dianxiaoer.core.text import to_traditional
 from tests.actions.test_orders import shop  # noqa: F401  (fixture)
 from tests.actions.trackers import make_tracker, run_action, user_event
 
@@ -109,7 +109,7 @@ def test_request_human_queues_or_records_a_callback(
     monkeypatch.setattr(
         human,
         "humans_on_duty",
-        lambda wd, we: __import__("dianxiaoer.service_hours", fromlist=["x"]).humans_on_duty(
+        lambda wd, we: __import__("dianxiaoer.core.service_hours", fromlist=["x"]).humans_on_duty(
             wd, we, datetime(2026, 11, 24, hour, tzinfo=SHANGHAI)
         ),
     )

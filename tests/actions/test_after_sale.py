@@ -119,7 +119,7 @@ def test_known_customer_naming_a_product_needs_no_order_number(shop, domain):  #
     import asyncio
 
     from actions.orders import ValidateVerifyOrderForm
-    from dianxiaoer.auth import mint_token
+    from dianxiaoer.core.auth import mint_token
 
     entities = [{"entity": "product", "value": "蓝牙耳机", "start": 2, "end": 4}]
     event = user_event("我的耳机到哪了", "check_order_status", entities=entities)

@@ -6,8 +6,8 @@ import yaml
 
 from actions.fallback import ActionSuggestIntents
 from actions.knowledge import ActionAnswerKnowledge, decide
-from dianxiaoer.policy import get_policy
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.settings import PROJECT_ROOT
 from tests.actions.test_orders import shop  # noqa: F401  (fixture)
 from tests.actions.trackers import make_tracker, run_action, user_event
 

@@ -10,7 +10,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions import orders
 from actions.orders import ActionAnswerOrder, ValidateVerifyOrderForm
-from dianxiaoer.auth import mint_token
+from dianxiaoer.core.auth import mint_token
 from dianxiaoer.store import repository
 from dianxiaoer.store.db import session_scope, upgrade
 from dianxiaoer.store.demo import load_demo_data
@@ -250,7 +250,7 @@ def test_every_uttered_response_exists(shop, domain):
 
     code = (
         Path(orders.__file__).read_text()
-        + Path(__import__("dianxiaoer.journeys", fromlist=["x"]).__file__).read_text()
+        + Path(__import__("dianxiaoer.shop.journeys", fromlist=["x"]).__file__).read_text()
     )
     # "utter_action" is Rasa's metadata key naming the response a bot message came from
     for name in set(re.findall(r'"(utter_[a-z_]+)"', code)) - {"utter_action"}:

@@ -3,7 +3,7 @@
 import pytest
 
 from actions.presale import ActionAnswerProduct
-from dianxiaoer.presale import asked_size, buyer_motive, height_weight
+from dianxiaoer.shop.presale import asked_size, buyer_motive, height_weight
 from tests.actions.test_orders import shop  # noqa: F401  (fixture)
 from tests.actions.trackers import make_tracker, run_action, user_event
 
@@ -82,7 +82,7 @@ def test_parsing_sizes_and_body():
 
 
 def test_every_motive_has_a_reply(domain):
-    from dianxiaoer.presale import MOTIVE_CUES
+    from dianxiaoer.shop.presale import MOTIVE_CUES
 
     for motive in MOTIVE_CUES:
         assert f"utter_motive_{motive}" in domain["responses"]

@@ -116,7 +116,8 @@ def test_urge_ticket_and_coupon_are_one_transaction(shop, domain, monkeypatch): 
         raise RuntimeError("died between the ticket and the coupon")
 
     with monkeypatch.context() as patch:
-        patch.setattr(repository, "_add_coupon", coupon_fails)
+        # the coupon step of urge_delivery, where the orders module calls it
+        patch.setattr(repository.orders, "_add_coupon", coupon_fails)
         with pytest.raises(RuntimeError):
             answer(domain, verified("202611010002", "C1001", "urge"))
     assert rows(shop, "SELECT count(*) FROM tickets") == [(0,)]  # no ticket without coupon

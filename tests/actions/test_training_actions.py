@@ -15,8 +15,8 @@ from actions.training import (
     ValidateQuizForm,
     ValidateRoleplayForm,
 )
-from dianxiaoer import quiz, roleplay
-from dianxiaoer.auth import mint_trainee_token
+from dianxiaoer.coaching import quiz, roleplay
+from dianxiaoer.core.auth import mint_trainee_token
 from dianxiaoer.store import training as progress_store
 from tests.actions.test_orders import shop, slots_of  # noqa: F401
 from tests.actions.trackers import make_tracker, run_action, user_event

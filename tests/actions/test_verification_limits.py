@@ -19,8 +19,8 @@ from rasa_sdk.events import SlotSet
 
 from actions import orders
 from actions.orders import ActionAnswerOrder, ValidateVerifyOrderForm
-from dianxiaoer.auth import mint_token
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.auth import mint_token
+from dianxiaoer.core.settings import PROJECT_ROOT
 from dianxiaoer.store import verification as checks
 from tests.actions.test_orders import shop  # noqa: F401
 from tests.actions.trackers import run_action, user_event
@@ -290,8 +290,8 @@ def test_each_conversation_lock_queues_the_order_for_a_human_once(shop, domain, 
 
 
 def test_checks_older_than_a_day_are_pruned(shop):  # noqa: F811
-    from dianxiaoer.policy import get_policy
-    from dianxiaoer.verification import Limits
+    from dianxiaoer.core.policy import get_policy
+    from dianxiaoer.shop.verification import Limits
 
     limits, url = Limits.from_policy(get_policy()), f"sqlite:///{shop}"
     for n in range(checks.PRUNE_EVERY - 1):
@@ -306,8 +306,8 @@ def test_concurrent_checks_compare_at_most_the_limit(store_url):  # noqa: F811
     """Twenty checks of one order at once, as from several replicas: five compared."""
     import threading
 
-    from dianxiaoer.policy import get_policy
-    from dianxiaoer.verification import Limits
+    from dianxiaoer.core.policy import get_policy
+    from dianxiaoer.shop.verification import Limits
 
     limits, gates, errors = Limits.from_policy(get_policy()), [], []
 

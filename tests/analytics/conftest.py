@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from synthetic_analytics import Chat, TrackerWriter, user_event
 
-from dianxiaoer.analytics.synthetic import Chat, TrackerWriter, user_event
-from dianxiaoer.service_hours import SHANGHAI
+from dianxiaoer.core.service_hours import SHANGHAI
 from dianxiaoer.store import handoffs, repository
 from dianxiaoer.store.db import session_scope, upgrade
 from dianxiaoer.store.demo import load_demo_data

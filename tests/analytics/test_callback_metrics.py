@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from synthetic_analytics import Chat, TrackerWriter
 
 from dianxiaoer.analytics.metrics import compute_metrics
 from dianxiaoer.analytics.report import render_html
 from dianxiaoer.analytics.sources import Filters
-from dianxiaoer.analytics.synthetic import Chat, TrackerWriter
-from dianxiaoer.service_hours import SHANGHAI
+from dianxiaoer.core.service_hours import SHANGHAI
 from dianxiaoer.store import handoffs
 from dianxiaoer.store.db import session_scope, upgrade
 from dianxiaoer.store.demo import load_demo_data

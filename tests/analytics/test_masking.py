@@ -1,4 +1,4 @@
-"""The one masker of personal data (dianxiaoer.analytics.privacy) on realistic messages.
+"""The one masker of personal data (dianxiaoer.core.privacy) on realistic messages.
 
 What a shopper types: addresses in both scripts, names after cues and before 先生/女士,
 mobiles and landlines in every spacing, phone tails, order numbers, e-mail, ID and bank
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from dianxiaoer.analytics.privacy import PLACEHOLDERS, Masker, mask, mask_metrics
+from dianxiaoer.core.privacy import PLACEHOLDERS, Masker, mask, mask_metrics
 
 MASKED = [
     # addresses (simplified)
@@ -250,8 +250,8 @@ def test_long_inputs_take_linear_time(text):
 
 def test_every_placeholder_has_a_stand_in_that_it_masks():
     """merge-reviewed turns placeholders into stand-ins; masking gives them back."""
-    from dianxiaoer.analytics.privacy import NAME
     from dianxiaoer.analytics.review import STAND_INS
+    from dianxiaoer.core.privacy import NAME
 
     assert set(STAND_INS) == set(PLACEHOLDERS)
     for placeholder, stand_in in STAND_INS.items():

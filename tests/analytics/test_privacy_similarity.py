@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dianxiaoer.analytics.privacy import Masker, mask
 from dianxiaoer.analytics.similarity import bigrams, dice, group_similar
+from dianxiaoer.core.privacy import Masker, mask
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import requests
 from dianxiaoer.analytics.charts import CHARTS
 from dianxiaoer.analytics.metrics import compute_metrics
 from dianxiaoer.analytics.sources import Filters
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.settings import PROJECT_ROOT
 from tests.conftest import stack
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -16,7 +16,7 @@ import yaml
 
 from dianxiaoer.analytics.review import export_review, merge_reviewed
 from dianxiaoer.analytics.sources import Filters
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.settings import PROJECT_ROOT
 
 RASA_PYTHON = PROJECT_ROOT / os.environ.get("VENV", ".venv") / "bin" / "python"
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"

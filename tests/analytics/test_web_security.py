@@ -29,8 +29,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import requests
 
-from dianxiaoer import roster
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core import roster
+from dianxiaoer.core.settings import PROJECT_ROOT
 from dianxiaoer.store import handoffs
 from tests.conftest import production_secrets, stack
 

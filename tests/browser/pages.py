@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.settings import PROJECT_ROOT
 from tests.conftest import RESULTS
 
 AXE = PROJECT_ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 #: duty around the clock, so the bot itself never records a callback there).
 RECORD_CALLBACK = """
 import sys
-from dianxiaoer.service_hours import shanghai_now
+from dianxiaoer.core.service_hours import shanghai_now
 from dianxiaoer.store import handoffs
 entry = handoffs.enqueue(sys.argv[1], "aftersale", "asked", 3, shanghai_now(), "C1001",
                          {"psychology": None, "ticket": None}, "callback")

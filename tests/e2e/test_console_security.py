@@ -5,7 +5,7 @@ back on the console's API; the tracker store (read directly, not through Rasa's 
 where every event went: into the customer's own conversation or — for an id Rasa's API
 cannot address — nowhere, with the customer left in the queue and unpaused. The victim of
 the traversal id `x/../<victim>` never gets anything. Which ids Rasa can address depends on
-whether its app decodes quoted ids (`dianxiaoer.conversation_ids.install`); the test asks
+whether its app decodes quoted ids (`dianxiaoer.core.conversation_ids.install`); the test asks
 Rasa and then expects exactly that.
 """
 
@@ -19,7 +19,7 @@ import uuid
 
 import requests
 
-from dianxiaoer.conversation_ids import path_segment
+from dianxiaoer.core.conversation_ids import path_segment
 from tests.conftest import ACTIONS_BIN, E2E_RASA_API_TOKEN, ROOT
 
 WANG = {"X-Agent-Token": "demo-wangfang"}  # complaint group

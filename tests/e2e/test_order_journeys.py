@@ -97,7 +97,7 @@ def test_order_number_in_the_first_message(servers):
 
 def test_logged_in_customer_needs_no_phone_tail(servers, monkeypatch):
     monkeypatch.setenv("SHOP_TOKEN_SECRET", E2E_TOKEN_SECRET)
-    from dianxiaoer.auth import mint_token
+    from dianxiaoer.core.auth import mint_token
 
     token = {"customer_token": mint_token("C1002", 600)}
     who = sender()

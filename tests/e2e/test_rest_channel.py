@@ -10,9 +10,9 @@ import pytest
 import requests
 import yaml
 
-from dianxiaoer.policy import get_policy
-from dianxiaoer.settings import PROJECT_ROOT
-from dianxiaoer.text import to_traditional
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.settings import PROJECT_ROOT
+from dianxiaoer.core.text import to_traditional
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ def variants(name: str, traditional: bool = False, **values) -> set[str]:
 
 def knowledge_reply(entry_id: str, traditional: bool = False, english: bool = False) -> str:
     """The reply the knowledge action gives for an entry, rendered as the server would."""
-    from dianxiaoer.knowledge import answer_response, get_knowledge_base
+    from dianxiaoer.knowledge.base import answer_response, get_knowledge_base
 
     entry = get_knowledge_base().by_id[entry_id]
     response, fields = answer_response(entry, get_policy().reply_values(), english=english)

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from dianxiaoer import quiz, roleplay
+from dianxiaoer.coaching import quiz, roleplay
 from tests.e2e.test_order_journeys import texts
 from tests.quiz_answers import right_answer, wrong_answer
 

@@ -6,8 +6,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dianxiaoer import kb_report
-from dianxiaoer.knowledge import (
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.settings import PROJECT_ROOT
+from dianxiaoer.core.text import to_traditional
+from dianxiaoer.knowledge import kb_report
+from dianxiaoer.knowledge.base import (
     KnowledgeBase,
     KnowledgeError,
     Thesaurus,
@@ -18,9 +21,6 @@ from dianxiaoer.knowledge import (
     load_entries,
 )
 from dianxiaoer.nlu.dataset import comparison_key
-from dianxiaoer.policy import get_policy
-from dianxiaoer.settings import PROJECT_ROOT
-from dianxiaoer.text import to_traditional
 
 KB = get_knowledge_base()
 ENTRIES = KB.entries
@@ -295,7 +295,7 @@ def test_new_entry_is_searchable_without_code_changes():
 
 
 def test_generated_nlu_examples_are_up_to_date():
-    from dianxiaoer import knowledge_nlu
+    from dianxiaoer.rasa_plugins import knowledge_nlu
 
     assert knowledge_nlu.main(["--check"]) == 0, "run `make data` and commit data/nlu/knowledge.yml"
 
@@ -433,7 +433,7 @@ def _policy_data():
     ],
 )
 def test_policy_facts_of_the_faq_are_validated(tmp_path, mutate, message):
-    from dianxiaoer.policy import PolicyError, load_policy
+    from dianxiaoer.core.policy import PolicyError, load_policy
 
     data = _policy_data()
     mutate(data)
@@ -444,7 +444,7 @@ def test_policy_facts_of_the_faq_are_validated(tmp_path, mutate, message):
 
 
 def test_grouped_return_fees_follow_the_policy(tmp_path):
-    from dianxiaoer.policy import load_policy
+    from dianxiaoer.core.policy import load_policy
 
     data = _policy_data()
     data["returns"]["shipping_fee_by_reason"]["wrong_item"]["payer"] = "买家"

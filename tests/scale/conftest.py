@@ -1,6 +1,6 @@
 """The scaled stack for the scale-out tests: two Rasa replicas behind haproxy, the tracker
 store and the shop store in fresh PostgreSQL databases, the lock store in a fresh Redis
-database — started once per session by scripts/run_scaled.sh (through
+database — started once per session by `scripts/launch.py run-scaled` (through
 scripts/scaled_stack.py, as `make bench-scale` does) and torn down with its databases.
 """
 

@@ -1,7 +1,7 @@
 """A replica killed (SIGKILL) in the middle of a return form: the conversation goes on on
 the other replica, through haproxy, to the RMA — nothing the customer said is lost.
 
-Runs last (file order): the killed replica is started again by run_scaled.sh's supervisor
+Runs last (file order): the killed replica is started again by the launcher's supervisor
 but takes a model load to come back.
 """
 
@@ -129,7 +129,7 @@ def both_replicas_up(scaled, timeout: float = 120) -> None:
         time.sleep(0.5)
     else:
         raise AssertionError("a replica did not come back")
-    time.sleep(5)  # haproxy marks a server up after 2 good checks, 2 s apart (run_scaled.sh)
+    time.sleep(5)  # haproxy marks a server up after 2 good checks, 2 s apart (launch.py)
 
 
 def test_followup_of_a_killed_replica_still_reaches_the_customer(scaled):

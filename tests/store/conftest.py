@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from dianxiaoer.service_hours import SHANGHAI
+from dianxiaoer.core.service_hours import SHANGHAI
 from dianxiaoer.store.db import get_engine, session_scope, upgrade
 from dianxiaoer.store.demo import load_demo_data
 from tests.postgres import PG_ADMIN_URL, postgres_available

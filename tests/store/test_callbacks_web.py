@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import requests
 
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.settings import PROJECT_ROOT
 from dianxiaoer.store import handoffs
 from dianxiaoer.store.db import session_scope, upgrade
 from dianxiaoer.store.demo import load_demo_data
@@ -42,7 +42,7 @@ class FakeRasa(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _sender(self) -> str:
-        # a Rasa whose app decodes quoted ids (dianxiaoer.conversation_ids.install)
+        # a Rasa whose app decodes quoted ids (dianxiaoer.core.conversation_ids.install)
         return unquote(urlsplit(self.path).path.split("/")[2])
 
     def do_GET(self):  # noqa: N802 (http.server's name)

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from dianxiaoer import followups as sweeper
 from dianxiaoer.store import followups, repository
 from tests.store.conftest import NOW
+from webapp import sweeper
 
 S = timedelta(seconds=1)
 

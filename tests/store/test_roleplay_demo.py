@@ -3,8 +3,8 @@ the demo orders the shop store builds (needs SQLAlchemy 2: the action server's e
 
 from datetime import datetime
 
-from dianxiaoer import roleplay
-from dianxiaoer.service_hours import SHANGHAI
+from dianxiaoer.coaching import roleplay
+from dianxiaoer.core.service_hours import SHANGHAI
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import inspect
 
-from dianxiaoer import quiz
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.coaching import quiz
+from dianxiaoer.core.settings import PROJECT_ROOT
 from dianxiaoer.store import training
 from dianxiaoer.store.db import get_engine
 from tests.store.conftest import NOW

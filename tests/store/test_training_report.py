@@ -1,12 +1,12 @@
-"""The training report: text figures, the PNG, and `python -m dianxiaoer.training_report`."""
+"""The training report: text figures, the PNG, and `python -m dianxiaoer.coaching.report`."""
 
 import os
 import subprocess
 import sys
 from datetime import timedelta
 
-from dianxiaoer import training_report
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.coaching import report as training_report
+from dianxiaoer.core.settings import PROJECT_ROOT
 from dianxiaoer.store import training
 from dianxiaoer.store.db import upgrade
 from tests.store.conftest import NOW
@@ -18,7 +18,7 @@ def _run(tmp_path, *args):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "SHOP_DB": str(tmp_path / "shop.db")}
     env.pop("DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "dianxiaoer.training_report", *args],
+        [sys.executable, "-m", "dianxiaoer.coaching.report", *args],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -88,7 +88,7 @@ def test_report_command_prints_every_trainee_and_writes_the_plot(tmp_path):
 def test_makefile_target():
     makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "\ntraining-report: store" in makefile
-    assert "$(ABIN)/python -m dianxiaoer.training_report" in makefile
+    assert "$(ABIN)/python -m dianxiaoer.coaching.report" in makefile
     phony = next(line for line in makefile.splitlines() if line.startswith(".PHONY:"))
     assert "training-report" in phony.split()
 

@@ -5,8 +5,8 @@ import os
 import pytest
 import requests
 
-from dianxiaoer.auth import mint_token
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.auth import mint_token
+from dianxiaoer.core.settings import PROJECT_ROOT
 from dianxiaoer.store import training
 from dianxiaoer.store.db import upgrade
 from tests.conftest import stack
@@ -59,9 +59,11 @@ def trainee_token(web, trainee="xiaoli"):
 def test_training_page_is_served(web):
     r = requests.get(f"{web}/training", timeout=10)
     assert r.status_code == 200 and "charset=utf-8" in r.headers["content-type"]
-    assert "/static/training.js" in r.text
+    assert "/static/common.js" in r.text and "/static/training.js" in r.text
     js = requests.get(f"{web}/static/training.js", timeout=10).text
-    assert "DXE_TRAINEE_TOKEN" in js and "/widget.js" in js
+    assert "DXE_TRAINEE_TOKEN" in js and "dxe.loadWidget(" in js
+    # the pages' shared helpers load the widget bundle
+    assert "/widget.js" in requests.get(f"{web}/static/common.js", timeout=10).text
     for text in (
         "开始术语测验",
         "来几道考试题",

@@ -72,7 +72,7 @@ WHITESPACE = " \t\n\r\u3000\u00a0\u2003\u2028\u2029\x0b\x0c"
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202e\u202d\u2066\u2069"
 CONTROL = "".join(chr(c) for c in [*range(0, 32), *range(127, 160)])
 #: Control characters a well-formed message may hold: all but NUL, which both channels
-#: refuse (dianxiaoer/inbound.py).
+#: refuse (dianxiaoer/core/inbound.py).
 CONTROL_IN_TEXT = CONTROL.replace("\x00", "")
 EMOJI = [
     "😀",

@@ -17,8 +17,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dianxiaoer.resilience import holding_reply
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.resilience import holding_reply
+from dianxiaoer.core.settings import PROJECT_ROOT
 from tests.conftest import E2E_RASA_API_TOKEN
 from tests.survival.inputs import FUZZ_COUNTS, malformed, messages, metadata
 

@@ -14,7 +14,7 @@ import uuid
 import pytest
 import requests
 
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.settings import PROJECT_ROOT
 from tests.conftest import E2E_RASA_API_TOKEN, E2E_TOKEN_SECRET
 
 pytestmark = pytest.mark.e2e
@@ -89,7 +89,7 @@ WEB_API = [
 def foreign_credentials(monkeypatch) -> list[dict]:
     """Headers that are no login for the guarded APIs: none, wrong, expired, forged."""
     monkeypatch.setenv("SHOP_TOKEN_SECRET", E2E_TOKEN_SECRET)
-    from dianxiaoer.auth import mint_token, mint_trainee_token
+    from dianxiaoer.core.auth import mint_token, mint_trainee_token
 
     expired = mint_token("C1002", 60, now=time.time() - 3600)
     expired_trainee = mint_trainee_token("xiaoli", 60, now=time.time() - 3600)
@@ -127,7 +127,7 @@ def test_agent_console_trainee_and_analytics_apis_refuse_without_a_login(servers
 
 def test_a_customer_or_trainee_login_opens_no_staff_api(servers, monkeypatch):
     monkeypatch.setenv("SHOP_TOKEN_SECRET", E2E_TOKEN_SECRET)
-    from dianxiaoer.auth import mint_token, mint_trainee_token
+    from dianxiaoer.core.auth import mint_token, mint_trainee_token
 
     for token in (mint_token("C1002", 600), mint_trainee_token("xiaoli", 600)):
         for headers in ({"Authorization": f"Bearer {token}"}, {"X-Agent-Token": token}):
@@ -207,7 +207,7 @@ def test_an_order_number_without_any_token_asks_for_verification(servers):
 def bad_tokens(monkeypatch) -> dict[str, object]:
     """Tokens that must not open 李娜's (C1002) orders."""
     monkeypatch.setenv("SHOP_TOKEN_SECRET", E2E_TOKEN_SECRET)
-    from dianxiaoer.auth import mint_token, mint_trainee_token
+    from dianxiaoer.core.auth import mint_token, mint_trainee_token
 
     zhang = mint_token("C1001", 600)
     _, zhang_expiry, zhang_signature = zhang.split(".")
@@ -262,7 +262,7 @@ def test_no_order_data_for_wrong_forged_or_expired_tokens(servers, monkeypatch, 
 
 def test_a_token_replayed_for_another_customers_order_reveals_nothing(servers, monkeypatch):
     monkeypatch.setenv("SHOP_TOKEN_SECRET", E2E_TOKEN_SECRET)
-    from dianxiaoer.auth import mint_token
+    from dianxiaoer.core.auth import mint_token
 
     li = {"customer_token": mint_token("C1002", 600)}
     # 李娜's own conversation: her token opens her order (the token works) ...

@@ -30,7 +30,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from dianxiaoer.resilience import holding_reply
+from dianxiaoer.core.resilience import holding_reply
 from tests.conftest import E2E_TOKEN_SECRET, stack
 from tests.survival.conftest import FaultStack
 
@@ -106,7 +106,7 @@ def texts(replies: list[dict]) -> str:
 
 def li_token(monkeypatch) -> str:
     monkeypatch.setenv("SHOP_TOKEN_SECRET", E2E_TOKEN_SECRET)
-    from dianxiaoer.auth import mint_token
+    from dianxiaoer.core.auth import mint_token
 
     return mint_token("C1002", 3600)
 

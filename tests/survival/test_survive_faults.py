@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from dianxiaoer.resilience import holding_reply, store_apology
+from dianxiaoer.core.resilience import holding_reply, store_apology
 
 pytestmark = pytest.mark.e2e
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dianxiaoer import auth, startup_check
-from dianxiaoer.policy import get_policy
+from dianxiaoer.core import auth, startup_check
+from dianxiaoer.core.policy import get_policy
 
 
 def test_token_lifetime_is_capped_by_the_policy(monkeypatch):

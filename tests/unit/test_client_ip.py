@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from dianxiaoer.channels import CLIENT_IP_KEY, with_client_ip
+from dianxiaoer.rasa_plugins.channels import CLIENT_IP_KEY, with_client_ip
 
 
 def test_the_peer_address_replaces_what_the_client_sent():

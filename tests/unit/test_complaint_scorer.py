@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dianxiaoer import complaints
-from dianxiaoer.complaints import Assessment, assess, escalation_reason, rating_from_text
-from dianxiaoer.evaluation import psychology_accuracy
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.settings import PROJECT_ROOT
 from dianxiaoer.nlu.dataset import comparison_key
-from dianxiaoer.policy import get_policy
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.nlu.evaluation import psychology_accuracy
+from dianxiaoer.shop import complaints
+from dianxiaoer.shop.complaints import Assessment, assess, escalation_reason, rating_from_text
 
 HELDOUT = PROJECT_ROOT / "tests" / "complaints" / "heldout.yml"
 

@@ -4,7 +4,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from dianxiaoer.nlu.components import (
+from dianxiaoer.rasa_plugins.nlu_components import (
     GIBBERISH_INTENT,
     InputGuard,
     TextNormalizer,
@@ -121,7 +121,7 @@ def test_guard_leaves_real_messages_alone():
     ],
 )
 def test_bare_identifiers(text, entities, expected):
-    from dianxiaoer.nlu.components import is_bare_identifier
+    from dianxiaoer.rasa_plugins.nlu_components import is_bare_identifier
 
     ents = [{"entity": e, "start": s, "end": t} for e, s, t in entities]
     assert is_bare_identifier(text, ents) is expected

@@ -5,7 +5,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from dianxiaoer.conversation_ids import decode_conversation_id, install, path_segment
+from dianxiaoer.core.conversation_ids import decode_conversation_id, install, path_segment
 
 IDS = ["abc123", "user:42@shop", "x/../victim", "..", ".", "a b", "客户张三", "50%off", "q?x#f"]
 

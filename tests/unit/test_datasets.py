@@ -14,8 +14,8 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
+from dianxiaoer.core.settings import PROJECT_ROOT
 from dianxiaoer.nlu.dataset import comparison_key, overlap, plain_text
-from dianxiaoer.settings import PROJECT_ROOT
 
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 HELDOUT_COLLOQUIAL = PROJECT_ROOT / "tests" / "nlu" / "heldout_colloquial.yml"
@@ -161,8 +161,8 @@ def _near(key: str, other: str) -> bool:
 def training_texts() -> tuple[str, ...]:
     """Every training example: data/nlu/*.yml and all the knowledge files generate (FAQ
     questions and paraphrases, term questions, every labelled complaint)."""
-    from dianxiaoer import knowledge_nlu
-    from dianxiaoer.knowledge import load_entries
+    from dianxiaoer.knowledge.base import load_entries
+    from dianxiaoer.rasa_plugins import knowledge_nlu
 
     texts = [e.get("text") for e in load_data(str(PROJECT_ROOT / "data" / "nlu")).intent_examples]
     generated = knowledge_nlu.generate(
@@ -261,24 +261,18 @@ def test_responses_used_only_by_actions_are_really_used():
     be uttered by a custom action or the NLG, or it is dead wording."""
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
     stories = "".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "data").rglob("*.yml"))
+    # the actions, the NLG, the shop rules and the web app (agent joined, hand-back, rating,
+    # callback messages) name the responses they utter
     code = "".join(
         p.read_text(encoding="utf-8")
-        for p in [
-            *(PROJECT_ROOT / "actions").glob("*.py"),
-            PROJECT_ROOT / "dianxiaoer" / "nlg.py",
-            PROJECT_ROOT / "dianxiaoer" / "knowledge.py",
-            PROJECT_ROOT / "webapp" / "app.py",  # agent joined / hand-back messages
-            PROJECT_ROOT / "webapp" / "callbacks.py",  # an agent's callback message
-        ]
+        for folder in ("actions", "dianxiaoer", "webapp")
+        for p in sorted((PROJECT_ROOT / folder).rglob("*.py"))
     )
     form_questions = {
         f"utter_ask_{slot}"
         for form in (domain.get("forms") or {}).values()
         for slot in form["required_slots"]
     }
-    code += "".join(
-        p.read_text(encoding="utf-8") for p in [PROJECT_ROOT / "dianxiaoer" / "journeys.py"]
-    )
     for name in domain["responses"]:
         if name == "utter_default":  # uttered by Rasa's own action_default_fallback
             continue
@@ -295,7 +289,7 @@ def test_responses_used_only_by_actions_are_really_used():
                 "utter_aftersale_ticket_",
                 "utter_complaint_",
                 "utter_winback_",
-                "utter_problem_",  # dianxiaoer.problems.response_for (test_problems.py)
+                "utter_problem_",  # dianxiaoer.shop.problems.response_for (test_problems.py)
             )
         ):
             # built from a reason code: f"utter_return_{reason}", checked in action tests

@@ -13,9 +13,9 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.shared.nlu.training_data.loading import load_data
 
-from dianxiaoer.nlu.components import TextNormalizer
-from dianxiaoer.settings import PROJECT_ROOT
-from dianxiaoer.vocabulary import write_jieba_dictionary
+from dianxiaoer.core.settings import PROJECT_ROOT
+from dianxiaoer.knowledge.vocabulary import write_jieba_dictionary
+from dianxiaoer.rasa_plugins.nlu_components import TextNormalizer
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 import json
 
-from dianxiaoer import evaluation
+from dianxiaoer.nlu import evaluation
 
 
 def write_report(directory, macro):

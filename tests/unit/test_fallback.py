@@ -1,4 +1,4 @@
-from dianxiaoer.fallback import (
+from dianxiaoer.shop.fallback import (
     extra_buttons,
     load_intent_questions,
     previous_turn_actions,

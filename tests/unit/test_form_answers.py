@@ -1,8 +1,8 @@
-"""Free-text form answers recognised by their shape (dianxiaoer.form_answers)."""
+"""Free-text form answers recognised by their shape (dianxiaoer.shop.form_answers)."""
 
 import pytest
 
-from dianxiaoer.form_answers import answer_for, is_question, looks_like_address
+from dianxiaoer.shop.form_answers import answer_for, is_question, looks_like_address
 
 
 @pytest.mark.parametrize(

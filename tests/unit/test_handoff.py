@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from dianxiaoer.handoff import (
+from dianxiaoer.shop.handoff import (
     AgentState,
     Waiting,
     choose_agent,

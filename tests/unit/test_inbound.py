@@ -1,10 +1,10 @@
-"""The inbound validator shared by the REST and socket.io channels (dianxiaoer/inbound.py)."""
+"""The inbound validator shared by the REST and socket.io channels (dianxiaoer/core/inbound.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from dianxiaoer.inbound import (
+from dianxiaoer.core.inbound import (
     InboundError,
     Limits,
     check_conversation_id,

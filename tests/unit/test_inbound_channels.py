@@ -1,4 +1,6 @@
-"""The channels' use of the inbound validator, and turns that raise (dianxiaoer/channels.py).
+"""The channels' use of the inbound validator, and turns that raise.
+
+(dianxiaoer/rasa_plugins/channels.py)
 
 No server: the socket.io handlers are called as python-socketio would call them, with the
 server's `emit`/`enter_room` recorded; the agent is a fake whose tracker store can fail
@@ -16,13 +18,13 @@ from types import SimpleNamespace
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from dianxiaoer.channels import (
+from dianxiaoer.core.resilience import holding_reply
+from dianxiaoer.rasa_plugins.channels import (
     RequestError,
     SafeRestInput,
     SafeSocketIOInput,
     _with_holding_reply,
 )
-from dianxiaoer.resilience import holding_reply
 
 
 class FakeStore:
@@ -79,14 +81,14 @@ def turn(raises: BaseException | None, agent):
     "raises", [SystemExit(1), SystemExit("store"), RuntimeError("boom"), ValueError("x"), None]
 )
 def test_a_failing_or_silent_turn_gets_the_holding_reply_and_nothing_escapes(raises, caplog):
-    caplog.set_level(logging.ERROR, logger="dianxiaoer.channels")
+    caplog.set_level(logging.ERROR, logger="dianxiaoer.rasa_plugins.channels")
     assert turn(raises, fake_agent()) == [("c-1", {"text": holding_reply()})]
     if raises is not None:
         assert any("turn of c-1 failed" in r.getMessage() for r in caplog.records)
 
 
 def test_a_store_that_exits_while_holding_still_gets_the_customer_an_answer(caplog):
-    caplog.set_level(logging.ERROR, logger="dianxiaoer.channels")
+    caplog.set_level(logging.ERROR, logger="dianxiaoer.rasa_plugins.channels")
     assert turn(SystemExit(1), fake_agent(exits=True)) == [("c-1", {"text": holding_reply()})]
     logged = [r.getMessage() for r in caplog.records]
     assert any("sys.exit(1)" in m for m in logged), logged

@@ -5,10 +5,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from dianxiaoer import journeys
-from dianxiaoer.policy import get_policy
-from dianxiaoer.presale import find_product_names
-from dianxiaoer.service_hours import SHANGHAI
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.service_hours import SHANGHAI
+from dianxiaoer.shop import journeys
+from dianxiaoer.shop.presale import find_product_names
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 

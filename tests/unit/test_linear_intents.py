@@ -11,9 +11,9 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from dianxiaoer.nlu.components import LinearIntentClassifier
+from dianxiaoer.core.text import strip_courtesy
 from dianxiaoer.nlu.linear import LinearIntentModel, char_ngrams, prepare
-from dianxiaoer.text import strip_courtesy
+from dianxiaoer.rasa_plugins.nlu_components import LinearIntentClassifier
 
 EXAMPLES = {
     "greet": ["你好", "在吗", "您好 在不在", "亲 在吗", "hello", "有人吗"],

@@ -7,10 +7,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from dianxiaoer.nlg import ScriptAwareNLG
-from dianxiaoer.policy import get_policy
-from dianxiaoer.settings import PROJECT_ROOT
-from dianxiaoer.text import normalize, to_traditional
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.settings import PROJECT_ROOT
+from dianxiaoer.core.text import normalize, to_traditional
+from dianxiaoer.rasa_plugins.nlg import ScriptAwareNLG
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from dianxiaoer.settings import PROJECT_ROOT
-from dianxiaoer.text import normalize
+from dianxiaoer.core.settings import PROJECT_ROOT
+from dianxiaoer.core.text import normalize
 
 REALDEV = PROJECT_ROOT.parent / "shared" / "realdev" / "cases.yml"
 #: Below this length only an exact copy counts: "你好在吗" is everyone's, not the corpus's.

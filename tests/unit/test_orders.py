@@ -2,8 +2,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from dianxiaoer.auth import mint_token, phone_tail_matches, verify_token
-from dianxiaoer.orders import (
+from dianxiaoer.core.auth import mint_token, phone_tail_matches, verify_token
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.service_hours import SHANGHAI
+from dianxiaoer.shop.orders import (
     advise_size,
     check_delay,
     check_no_reason_return,
@@ -11,8 +13,6 @@ from dianxiaoer.orders import (
     format_local,
     return_deadline,
 )
-from dianxiaoer.policy import get_policy
-from dianxiaoer.service_hours import SHANGHAI
 
 M = timedelta(minutes=1)
 
@@ -122,7 +122,7 @@ def test_local_time_format():
 
 
 def test_trainee_and_customer_tokens_are_not_interchangeable():
-    from dianxiaoer.auth import mint_trainee_token, verify_customer_token, verify_trainee_token
+    from dianxiaoer.core.auth import mint_trainee_token, verify_customer_token, verify_trainee_token
 
     trainee = mint_trainee_token("xiaoli", 60, now=1000)
     customer = mint_token("C1001", 60, now=1000)

@@ -1,4 +1,6 @@
-"""The user message is in the tracker store before any action runs (dianxiaoer/runtime.py).
+"""The user message is in the tracker store before any action runs.
+
+(dianxiaoer/rasa_plugins/rasa_patches.py)
 
 Rasa 3.6's `MessageProcessor.handle_message` saves the tracker only at the end of a turn;
 a turn that dies after an action changed the shop lost the customer's message. Here the
@@ -21,9 +23,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.data import TrainingType
 
-import dianxiaoer.tracker_store  # noqa: F401  (installs dianxiaoer.runtime, as endpoints.yml does)
-from dianxiaoer import runtime
-from dianxiaoer.tracker_store import ProjectSQLTrackerStore
+from dianxiaoer.rasa_plugins import rasa_patches as runtime
+from dianxiaoer.rasa_plugins.tracker_store import ProjectSQLTrackerStore
+
+runtime.install()  # as the project's tracker store does in the Rasa server
 
 
 class TurnDies(Exception):

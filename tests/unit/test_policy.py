@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dianxiaoer.policy import PolicyError, get_policy, load_policy
-from dianxiaoer.settings import PROJECT_ROOT, get_settings
+from dianxiaoer.core.policy import PolicyError, get_policy, load_policy
+from dianxiaoer.core.settings import PROJECT_ROOT, get_settings
 
 POLICY = PROJECT_ROOT / "config" / "policy.yml"
 

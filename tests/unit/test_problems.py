@@ -7,8 +7,8 @@ import re
 import pytest
 import yaml
 
-from dianxiaoer.problems import KINDS, problem_kind, response_for
-from dianxiaoer.settings import PROJECT_ROOT
+from dianxiaoer.core.settings import PROJECT_ROOT
+from dianxiaoer.shop.problems import KINDS, problem_kind, response_for
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_no_problem_no_kind(text):
 
 def test_every_kind_has_a_reply_with_known_placeholders():
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    from dianxiaoer.policy import get_policy
+    from dianxiaoer.core.policy import get_policy
 
     values = get_policy().reply_values()
     for kind in KINDS:

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from dianxiaoer import quiz
-from dianxiaoer.knowledge import load_entries
-from dianxiaoer.policy import get_policy
+from dianxiaoer.coaching import quiz
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.knowledge.base import load_entries
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dianxiaoer import roleplay
-from dianxiaoer.complaints import TYPE_NAMES
-from dianxiaoer.orders import format_local, return_deadline
-from dianxiaoer.policy import get_policy
-from dianxiaoer.presale import MOTIVE_CUES
-from dianxiaoer.service_hours import SHANGHAI
+from dianxiaoer.coaching import roleplay
+from dianxiaoer.core.policy import get_policy
+from dianxiaoer.core.service_hours import SHANGHAI
+from dianxiaoer.shop.complaints import TYPE_NAMES
+from dianxiaoer.shop.orders import format_local, return_deadline
+from dianxiaoer.shop.presale import MOTIVE_CUES
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""The runtime speed-ups (dianxiaoer/runtime.py) give Rasa's results, only faster."""
+"""The Rasa patches (dianxiaoer/rasa_plugins/rasa_patches.py) give Rasa's results, faster."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-import dianxiaoer.tracker_store  # noqa: F401  (installs the speed-ups, as endpoints.yml does)
-from dianxiaoer import runtime
+from dianxiaoer.rasa_plugins import rasa_patches as runtime
+
+runtime.install()  # as the project's tracker store does in the Rasa server
 
 VALID = [
     {"events": [], "responses": []},
@@ -37,7 +38,7 @@ def rasa_original(result) -> None:
 
 def test_installed_and_idempotent():
     runtime.install()
-    assert RemoteAction._validate_action_result.__module__ == "dianxiaoer.runtime"
+    assert RemoteAction._validate_action_result.__module__ == "dianxiaoer.rasa_plugins.rasa_patches"
 
 
 @pytest.mark.parametrize("result", VALID)
@@ -160,8 +161,8 @@ def test_fast_copy_equals_rasas_replayed_copy_at_every_step():
     from rasa.shared.core.events import SlotSet
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from dianxiaoer.runtime import fast_copy
-    from dianxiaoer.settings import PROJECT_ROOT
+    from dianxiaoer.core.settings import PROJECT_ROOT
+    from dianxiaoer.rasa_plugins.rasa_patches import fast_copy
 
     domain = Domain.load(PROJECT_ROOT / "domain.yml")
     tracker = DialogueStateTracker("conv", domain.slots)
@@ -194,7 +195,7 @@ def long_tracker(sender: str, repeats: int = 5):
     )
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from dianxiaoer.settings import PROJECT_ROOT
+    from dianxiaoer.core.settings import PROJECT_ROOT
 
     def starts_over(event) -> bool:
         return isinstance(event, (SessionStarted, Restarted, AllSlotsReset)) or (
@@ -324,6 +325,6 @@ def test_action_server_gets_the_recent_turns_and_everything_else():
 
 
 def test_action_server_window_covers_what_the_actions_look_back_at():
-    from dianxiaoer.text import SCRIPT_LOOKBACK
+    from dianxiaoer.core.text import SCRIPT_LOOKBACK
 
     assert runtime.ACTION_EVENT_TURNS >= SCRIPT_LOOKBACK

@@ -2,7 +2,7 @@ from datetime import datetime
 
 import pytest
 
-from dianxiaoer.service_hours import SHANGHAI, humans_on_duty, parse_range
+from dianxiaoer.core.service_hours import SHANGHAI, humans_on_duty, parse_range
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

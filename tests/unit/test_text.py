@@ -1,4 +1,4 @@
-from dianxiaoer.text import (
+from dianxiaoer.core.text import (
     SIMPLIFIED,
     TRADITIONAL,
     conversation_script,

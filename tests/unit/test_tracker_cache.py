@@ -17,8 +17,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-from dianxiaoer.settings import PROJECT_ROOT
-from dianxiaoer.tracker_store import ProjectSQLTrackerStore
+from dianxiaoer.core.settings import PROJECT_ROOT
+from dianxiaoer.rasa_plugins.tracker_store import ProjectSQLTrackerStore
 
 
 def sync(test):

@@ -9,7 +9,12 @@ import threading
 
 import pytest
 
-from dianxiaoer.unanswered import append_line, read_unanswered, record_unanswered, rotated_files
+from dianxiaoer.knowledge.unanswered import (
+    append_line,
+    read_unanswered,
+    record_unanswered,
+    rotated_files,
+)
 
 
 @pytest.fixture

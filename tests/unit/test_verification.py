@@ -1,4 +1,4 @@
-"""The rules of the phone-tail limits across conversations (dianxiaoer/verification.py)."""
+"""The rules of the phone-tail limits across conversations (dianxiaoer/shop/verification.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dianxiaoer.policy import PolicyError, get_policy, load_policy
-from dianxiaoer.service_hours import SHANGHAI
-from dianxiaoer.settings import PROJECT_ROOT
-from dianxiaoer.verification import (
+from dianxiaoer.core.policy import PolicyError, get_policy, load_policy
+from dianxiaoer.core.service_hours import SHANGHAI
+from dianxiaoer.core.settings import PROJECT_ROOT
+from dianxiaoer.shop.verification import (
     CUSTOMER,
     IP,
     ORDER,

@@ -3,8 +3,8 @@ from pathlib import Path
 import jieba
 import pytest
 
-from dianxiaoer import vocabulary
-from dianxiaoer.vocabulary import (
+from dianxiaoer.knowledge import vocabulary
+from dianxiaoer.knowledge.vocabulary import (
     VocabularyError,
     jieba_dictionary_lines,
     load_vocabulary,

@@ -1,7 +1,7 @@
 // Analytics page: the same metrics and charts as `make report`, behind the agent login.
 // Every text from the server is inserted as text (textContent), never as HTML.
 (() => {
-  const $ = (id) => document.getElementById(id);
+  const { $, el, pct } = window.dxe; // common.js
   let token = sessionStorage.getItem("dxe-agent") || "";
   const urls = [];
 
@@ -11,37 +11,14 @@
     return p.toString();
   }
 
-  async function api(path) {
-    const r = await fetch(path, { headers: { "X-Agent-Token": token } });
-    if (r.status === 401) throw new Error("login");
-    if (r.status === 429) throw new Error("locked");
-    if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || r.statusText);
-    return r;
-  }
+  const headers = () => ({ "X-Agent-Token": token });
+  const api = (path) => window.dxe.api("GET", path, { headers: headers() });
 
-  const pct = (x) => (x * 100).toFixed(1) + "%";
   const min = (s) => (s === null || s === undefined ? "–" : (s / 60).toFixed(1) + " min");
   const hrs = (s) => (s === null || s === undefined ? "–" : (s / 3600).toFixed(1) + " h");
 
-  function el(tag, text, cls) {
-    const n = document.createElement(tag);
-    if (text !== undefined) n.textContent = text;
-    if (cls) n.className = cls;
-    return n;
-  }
-
-  function table(headers, rows) {
-    const t = el("table");
-    const head = el("tr");
-    headers.forEach((h) => head.appendChild(el("th", h)));
-    t.appendChild(head);
-    rows.forEach((row) => {
-      const tr = el("tr");
-      row.forEach((c) => tr.appendChild(el("td", String(c), typeof c === "number" ? "n" : "")));
-      t.appendChild(tr);
-    });
-    return t;
-  }
+  // numbers right-aligned (class "n")
+  const table = (headers, rows) => window.dxe.table(headers, rows, (c) => (typeof c === "number" ? "n" : ""));
 
   function section(id, title, chart, tables) {
     const s = el("section", undefined, "block");
@@ -52,9 +29,8 @@
       img.alt = chart;
       img.dataset.chart = chart;
       s.appendChild(img);
-      api(`/api/analytics/charts/${chart}?${query()}`)
-        .then((r) => r.blob())
-        .then((b) => { const u = URL.createObjectURL(b); urls.push(u); img.src = u; })
+      window.dxe.blobUrl(`/api/analytics/charts/${chart}?${query()}`, headers())
+        .then((u) => { urls.push(u); img.src = u; })
         .catch(() => { img.alt = chart + " (failed)"; });
     }
     tables.forEach((t) => s.appendChild(t));
@@ -148,21 +124,21 @@
 
   async function load() {
     try {
-      const me = await (await api("/api/agent/me")).json();
+      const me = await api("/api/agent/me");
       sessionStorage.setItem("dxe-agent", token);
       $("me").textContent = me.name;
       $("login").hidden = true;
       $("board").hidden = false;
-      const m = await (await api("/api/analytics/metrics?" + query())).json();
+      const m = await api("/api/analytics/metrics?" + query());
       $("board-error").textContent = "";
       render(m);
       document.body.dataset.loaded = "true";
     } catch (e) {
-      if (e.message === "login" || e.message === "locked") {
+      if (e.status === 401 || e.status === 429) {
         sessionStorage.removeItem("dxe-agent");
         $("login").hidden = false;
         $("board").hidden = true;
-        $("login-error").textContent = e.message === "locked" ? "登录失败次数过多，请稍后再试" : token ? "令牌无效 (invalid token)" : "";
+        $("login-error").textContent = window.dxe.loginError(e.status, token ? "令牌无效 (invalid token)" : "");
       } else {
         $("board-error").textContent = "加载失败：" + e.message;
       }

@@ -15,24 +15,10 @@
     venting: "发泄型", respect: "尊重型", remedy: "补救型", recognition: "认同型",
     showing: "表现型", revenge: "报复型",
   };
-  const el = (tag, text, cls) => {
-    const n = document.createElement(tag);
-    if (text !== undefined && text !== null) n.textContent = text;
-    if (cls) n.className = cls;
-    return n;
-  };
+  const { el, messageRow } = window.dxe; // common.js
   const token = () => sessionStorage.getItem("dxe-agent") || "";
-  const api = async (method, path, body) => {
-    const r = await fetch(path, {
-      method,
-      headers: { "Content-Type": "application/json", "X-Agent-Token": token() },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = await r.json().catch(() => ({}));
-    if (!r.ok) { const e = new Error(data.error || String(r.status)); e.status = r.status; throw e; }
-    return data;
-  };
-  const when = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) : "-");
+  const api = (method, path, body) => window.dxe.api(method, path, { headers: { "X-Agent-Token": token() }, body });
+  const when = (iso) => window.dxe.when(iso, { timeZone: "Asia/Shanghai" }, "-");
   const waited = (s) => {
     const m = Math.floor(s / 60);
     if (m < 60) return `${m} 分钟`;
@@ -141,11 +127,7 @@
     ];
     const log = el("div", undefined, "cb-messages");
     if (c.tracker_error) log.appendChild(el("p", c.tracker_error, "error"));
-    c.messages.forEach((m) => {
-      const row = el("div", undefined, `m ${m.from === "customer" ? "customer" : m.agent ? "agent" : "bot"}`);
-      row.append(el("span", m.from === "customer" ? "客户" : m.agent ? `人工 ${m.agent}` : "店小二", "who"), el("span", m.text));
-      log.appendChild(row);
-    });
+    c.messages.forEach((m) => log.appendChild(messageRow(m)));
     parts.push(el("h4", "最近的对话"), log);
     if (c.status === "callback") parts.push(doneForm(c));
     else parts.push(el("p", `已由 ${c.agent_id} 于 ${when(c.contacted_at)} 联系（${c.contact.how === "phone" ? "电话" : "留言"}）`, "cb-ok"));

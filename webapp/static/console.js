@@ -1,16 +1,10 @@
 // Agent console: queue (ACD order), claim, transcript + what the bot knows, reply,
 // canned replies (话术规范), hand back to the bot. Everything rendered as text.
 (function () {
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, text, cls) => {
-    const n = document.createElement(tag);
-    if (text !== undefined) n.textContent = text;
-    if (cls) n.className = cls;
-    return n;
-  };
+  const { $, el, loginError, messageRow } = window.dxe; // common.js
   let token = sessionStorage.getItem("dxe-agent") || "";
   let current = null;
-  // Words an agent reads, not the codes the API uses (dianxiaoer/handoff.py).
+  // Words an agent reads, not the codes the API uses (dianxiaoer/shop/handoff.py).
   const SKILLS = { presale: "售前", insale: "售中", aftersale: "售后", complaint: "投诉" };
   const REASONS = {
     asked: "顾客要求人工",
@@ -54,16 +48,7 @@
       /* no audio on this device */
     }
   }
-  const api = async (method, path, body) => {
-    const r = await fetch(path, {
-      method,
-      headers: { "Content-Type": "application/json", "X-Agent-Token": token },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = await r.json();
-    if (!r.ok) throw Object.assign(new Error(data.error || r.status), { status: r.status });
-    return data;
-  };
+  const api = (method, path, body) => window.dxe.api(method, path, { headers: { "X-Agent-Token": token }, body });
 
   async function start() {
     try {
@@ -83,7 +68,7 @@
       refresh();
       setInterval(refresh, 2000);
     } catch (e) {
-      $("login-error").textContent = e.status === 429 ? "登录失败次数过多，请稍后再试" : "令牌无效";
+      $("login-error").textContent = loginError(e.status, "令牌无效");
     }
   }
 
@@ -130,12 +115,7 @@
     $("facts").textContent = `会话 ${id} · 技能组 ${c.handoff ? skill(c.handoff.skill_group) : "-"} · 原因 ${c.handoff ? reason(c.handoff.reason) : "-"} · 客户 ${f.verified_customer || "未验证"} · 订单 ${f.verified_order || "-"} · 怒气 ${f.anger ?? 0}${ticket}`;
     const box = $("transcript");
     const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 5;
-    box.replaceChildren(...c.messages.map((m) => {
-      const who = m.from === "customer" ? "客户" : m.agent ? `人工 ${m.agent}` : "店小二";
-      const row = el("div", undefined, `m ${m.from === "customer" ? "customer" : m.agent ? "agent" : "bot"}`);
-      row.append(el("span", who, "who"), el("span", m.text));
-      return row;
-    }));
+    box.replaceChildren(...c.messages.map(messageRow));
     if (atBottom) box.scrollTop = box.scrollHeight;
   }
   function open(id) { current = id; show(id); }

@@ -2,13 +2,7 @@
 // mints the signed customer token (demo mode only: /api/config says `demo`; production has
 // no /api/login), "我的订单". All data is rendered with textContent.
 (async function () {
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, text, cls) => {
-    const n = document.createElement(tag);
-    if (text !== undefined) n.textContent = text;
-    if (cls) n.className = cls;
-    return n;
-  };
+  const { $, el } = window.dxe; // common.js
   const cfg = await (await fetch("/api/config")).json();
   if (!cfg.demo) {
     // no demo login here: the buttons go, and so does a token minted earlier in demo mode
@@ -97,14 +91,9 @@
   window.addEventListener("hashchange", route);
   route();
 
-  // the widget: one script tag, configured with the Rasa socket.io address
-  const tag = document.createElement("script");
-  tag.src = "/widget.js";
-  tag.dataset.server = cfg.rasa;
-  tag.dataset.title = `${cfg.shop} · 店小二`;
-  // the shop's colour; "?color=%231677ff" tries another one (the widget keeps any colour
-  // readable: docs in widget/src/widget.js)
+  // the widget, in the shop's colour; "?color=%231677ff" tries another one (the widget keeps
+  // any colour readable: docs in widget/src/widget.js)
   const wanted = new URLSearchParams(window.location.search).get("color");
-  tag.dataset.color = /^#[0-9a-fA-F]{6}$/.test(wanted || "") ? wanted : "#ff5000";
-  document.body.appendChild(tag);
+  const color = /^#[0-9a-fA-F]{6}$/.test(wanted || "") ? wanted : "#ff5000";
+  window.dxe.loadWidget(cfg.rasa, `${cfg.shop} · 店小二`, color);
 })();

@@ -3,16 +3,7 @@
 // progress (mastery per ★ level and topic, role-play averages, score plot); a trainer view
 // (agent token of a `trainer: true` agent) of every trainee. Everything rendered as text.
 (function () {
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, text, cls) => {
-    const n = document.createElement(tag);
-    if (text !== undefined) n.textContent = text;
-    if (cls) n.className = cls;
-    return n;
-  };
-  const pct = (x) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
-  const num = (x) => (x === null || x === undefined ? "—" : Number(x).toFixed(1));
-  const when = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "—");
+  const { $, el, pct, num, when, table, loginError } = window.dxe; // common.js
 
   let login = JSON.parse(sessionStorage.getItem("dxe-trainee") || "null");
   let agentToken = sessionStorage.getItem("dxe-trainer") || "";
@@ -22,31 +13,17 @@
 
   const traineeHeaders = () => ({ Authorization: `Bearer ${login.token}` });
   const trainerHeaders = () => ({ "X-Agent-Token": agentToken });
-  async function getJson(path, headers) {
-    const r = await fetch(path, { headers });
-    const data = await r.json();
-    if (!r.ok) throw Object.assign(new Error(data.error || r.status), { status: r.status });
-    return data;
-  }
+  const getJson = (path, headers) => window.dxe.api("GET", path, { headers });
   async function showPlot(img, path, headers) {
-    const r = await fetch(path, { headers });
-    if (!r.ok) return;
+    let url;
+    try {
+      url = await window.dxe.blobUrl(path, headers);
+    } catch (e) {
+      return; // no plot yet: the page keeps the previous one
+    }
     if (plotUrls[img.id]) URL.revokeObjectURL(plotUrls[img.id]);
-    plotUrls[img.id] = URL.createObjectURL(await r.blob());
-    img.src = plotUrls[img.id];
-  }
-
-  function table(head, rows) {
-    const t = el("table");
-    const tr = el("tr");
-    head.forEach((h) => tr.appendChild(el("th", h)));
-    t.appendChild(tr);
-    rows.forEach((cells) => {
-      const row = el("tr");
-      cells.forEach((c) => row.appendChild(el("td", String(c))));
-      t.appendChild(row);
-    });
-    return t;
+    plotUrls[img.id] = url;
+    img.src = url;
   }
   const bucketRow = (name, b) => [name, `${b.correct}/${b.answered}`, pct(b.share), b.average_score === null ? "—" : num(b.average_score * 100)];
 
@@ -96,12 +73,7 @@
     window.DXE_TRAINEE_TOKEN = login.token;
     window.DXE_CONTEXT = { page: "training" };
     const cfg = await getJson("/api/config", {});
-    const tag = document.createElement("script");
-    tag.src = "/widget.js";
-    tag.dataset.server = cfg.rasa;
-    tag.dataset.title = "店小二 · 培训陪练";
-    tag.dataset.color = "#1f2d3d";
-    document.body.appendChild(tag);
+    window.dxe.loadWidget(cfg.rasa, "店小二 · 培训陪练", "#1f2d3d");
   }
   function startTrainee() {
     $("login").hidden = true;
@@ -131,7 +103,7 @@
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ trainee: $("trainee").value.trim(), token: $("trainee-token").value.trim() }),
     });
-    if (!r.ok) { $("login-error").textContent = r.status === 429 ? "登录失败次数过多，请稍后再试" : "姓名/工号或令牌不对"; return; }
+    if (!r.ok) { $("login-error").textContent = loginError(r.status, "姓名/工号或令牌不对"); return; }
     login = await r.json();
     sessionStorage.setItem("dxe-trainee", JSON.stringify(login));
     localStorage.removeItem("dxe-session"); // a new trainee: a new conversation
@@ -173,7 +145,7 @@
       await refreshTrainer();
     } catch (e) {
       sessionStorage.removeItem("dxe-trainer");
-      $("trainer-error").textContent = e.status === 403 ? "这个坐席不是培训主管" : e.status === 429 ? "登录失败次数过多，请稍后再试" : "令牌无效";
+      $("trainer-error").textContent = e.status === 403 ? "这个坐席不是培训主管" : loginError(e.status, "令牌无效");
       return;
     }
     sessionStorage.setItem("dxe-trainer", agentToken);

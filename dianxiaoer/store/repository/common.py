@@ -1,0 +1,113 @@
+"""What every command shares: inserts that tolerate a race, and changes made once per key.
+
+The commands that change the shop for a customer (tickets, coupons, cancellations,
+returns, complaints) take an optional `key` (`EffectKey`: conversation, action, anchor).
+With a key the change is made once: the key is written in the change's own transaction,
+and a call with a key already done returns the first call's result. So a turn that is
+retried — the action server died after the change, or the customer says yes again because
+the answer never reached them — neither issues a second coupon or ticket nor loses the one
+that was made.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dianxiaoer.store.db import session_scope
+from dianxiaoer.store.models import SideEffect
+
+
+def insert_ignore(session: Session, model: type, values: dict) -> bool:
+    """Insert a row unless its primary key exists (also when two insert it at once).
+
+    True when this call inserted it. On PostgreSQL a concurrent insert of the same key
+    waits for the other transaction, so only one of them gets True.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        statement = dialect_insert(model.__table__).values(**values).on_conflict_do_nothing()
+        return session.execute(statement).rowcount == 1
+    try:
+        with session.begin_nested():
+            session.execute(insert(model.__table__).values(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class EffectKey:
+    """What a shop change answers: made once per conversation, action and anchor.
+
+    The anchor is what the change is about, e.g. the offer the customer accepted
+    ("compensate:<order>:<ticket>") or the message that asked for it.
+    """
+
+    conversation_id: str
+    action: str
+    anchor: str
+
+    def columns(self) -> dict[str, str]:
+        """The key as SideEffect columns (cut to their lengths)."""
+        return {
+            "conversation_id": self.conversation_id[:255],
+            "action": self.action[:48],
+            "anchor": self.anchor[:255],
+        }
+
+
+_NOT_DONE = object()
+
+
+def _done_before(session: Session, key: EffectKey | None, now: datetime):
+    """The result of `key` if it was done before; else `_NOT_DONE` (and the key is taken).
+
+    Taking the key is part of the caller's transaction: if the change fails, the key is
+    free again.
+    """
+    if key is None:
+        return _NOT_DONE
+    columns = key.columns()
+    if insert_ignore(session, SideEffect, {**columns, "result": {}, "created_at": now}):
+        return _NOT_DONE
+    row = session.get(
+        SideEffect,
+        (columns["conversation_id"], columns["action"], columns["anchor"]),
+        populate_existing=True,
+    )
+    return row.result.get("value")
+
+
+def _remember(session: Session, key: EffectKey | None, value):
+    """Store the result of the change made under `key`; returns `value`."""
+    if key is not None:
+        columns = key.columns()
+        row = session.get(
+            SideEffect, (columns["conversation_id"], columns["action"], columns["anchor"])
+        )
+        row.result = {"value": value}
+    return value
+
+
+def side_effect(key: EffectKey, url: str | None = None):
+    """The stored result of `key`, or None if it was not done (tests, diagnostics)."""
+    columns = key.columns()
+    with session_scope(url) as session:
+        row = session.get(
+            SideEffect, (columns["conversation_id"], columns["action"], columns["anchor"])
+        )
+        return None if row is None else row.result.get("value")
+
+
+def _number(prefix: str, now: datetime) -> str:
+    return f"{prefix}{now:%Y%m%d}{secrets.randbelow(10**6):06d}"
