@@ -56,6 +56,11 @@ ENV_VARS = (
     "FOLLOWUP_SWEEP_SECONDS",
     "ANALYTICS_CACHE_SECONDS",
     "SEEDS_DIR",
+    "ORDER_SOURCE",
+    "ORDER_API_URL",
+    "ORDER_API_TOKEN",
+    "ORDER_API_TIMEOUT_SECONDS",
+    "ADMIN_AUDIT_LOG",
 )
 
 
@@ -116,6 +121,16 @@ class Settings:
     analytics_cache_seconds: float
     #: SEEDS_DIR [../shared/seeds]: the source documents `make kb-report` checks coverage of
     seeds_dir: Path
+    #: ORDER_SOURCE [store]: where orders are read: `store` (the shop store) or `http` (the
+    #: shop's own order system behind the contract in docs/order-api.md)
+    order_source: str
+    #: ORDER_API_URL [unset], ORDER_API_TOKEN [unset]: the order API for ORDER_SOURCE=http
+    order_api_url: str | None
+    order_api_token: str
+    #: ORDER_API_TIMEOUT_SECONDS [3]: per request to the order API
+    order_api_timeout_seconds: float
+    #: ADMIN_AUDIT_LOG [.rasa/admin_audit.jsonl]: who changed which FAQ entry or policy value
+    admin_audit_log: Path
 
 
 def _path(env, name: str, default: Path) -> Path:
@@ -175,7 +190,19 @@ def read_settings(env=None) -> Settings:
         followup_sweep_seconds=_seconds(env, "FOLLOWUP_SWEEP_SECONDS"),
         analytics_cache_seconds=float(env.get("ANALYTICS_CACHE_SECONDS") or 60),
         seeds_dir=_path(env, "SEEDS_DIR", PROJECT_ROOT.parent / "shared" / "seeds"),
+        order_source=_order_source(env),
+        order_api_url=env.get("ORDER_API_URL") or None,
+        order_api_token=env.get("ORDER_API_TOKEN", ""),
+        order_api_timeout_seconds=float(env.get("ORDER_API_TIMEOUT_SECONDS") or 3),
+        admin_audit_log=_path(env, "ADMIN_AUDIT_LOG", STATE_DIR / "admin_audit.jsonl"),
     )
+
+
+def _order_source(env) -> str:
+    value = (env.get("ORDER_SOURCE") or "store").strip().lower()
+    if value not in ("store", "http"):
+        raise ValueError(f"ORDER_SOURCE must be 'store' or 'http', not {value!r}")
+    return value
 
 
 _cached: tuple[tuple, Settings] | None = None
