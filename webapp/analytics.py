@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from dianxiaoer.analytics.sources import Filters, parse_day
 from dianxiaoer.core.settings import get_settings
@@ -24,6 +26,9 @@ from webapp.auth import AGENT, requires
 from webapp.shared import error, page
 
 bp = Blueprint("analytics")
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _cache: dict[tuple, tuple[float, dict, dict[str, bytes]]] = {}
 _cache_lock = threading.Lock()
@@ -72,11 +77,15 @@ def chart_for(filters: Filters, name: str) -> bytes:
     return charts[name]
 
 
-def filtered(handler: Callable[..., Awaitable]) -> Callable[..., Awaitable]:
+def filtered(
+    handler: Callable[Concatenate[Request, Filters, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Request, dict, P], Coroutine[Any, Any, R | HTTPResponse]]:
     """Route decorator after `requires(AGENT)`: `handler(request, filters, ...)`, else 400."""
 
     @wraps(handler)
-    async def with_filters(request: Request, agent: dict, *args, **kwargs):
+    async def with_filters(
+        request: Request, agent: dict, *args: P.args, **kwargs: P.kwargs
+    ) -> R | HTTPResponse:
         try:
             filters = filters_of(request)
         except ValueError:

@@ -14,9 +14,9 @@ the ones each area always gave.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
-from typing import Any, NamedTuple
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -129,10 +129,16 @@ _CHECKS: dict[str, Callable[[Request], tuple[Any, response.HTTPResponse | None]]
     CUSTOMER: _customer,
 }
 
-Handler = Callable[..., Awaitable[response.HTTPResponse]]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def requires(kind: str) -> Callable[[Handler], Handler]:
+def requires(
+    kind: str,
+) -> Callable[
+    [Callable[Concatenate[Request, Any, P], Coroutine[Any, Any, R]]],
+    Callable[Concatenate[Request, P], Coroutine[Any, Any, R | response.HTTPResponse]],
+]:
     """Route decorator: `handler(request, who, ...)` for a caller of `kind`, else its error.
 
     `who` is the agent (AGENT, TRAINER), a `Viewer` (TRAINEE_OR_TRAINER) or the customer id
@@ -142,9 +148,13 @@ def requires(kind: str) -> Callable[[Handler], Handler]:
     """
     check = _CHECKS[kind]
 
-    def decorate(handler: Handler) -> Handler:
+    def decorate(
+        handler: Callable[Concatenate[Request, Any, P], Coroutine[Any, Any, R]],
+    ) -> Callable[Concatenate[Request, P], Coroutine[Any, Any, R | response.HTTPResponse]]:
         @wraps(handler)
-        async def guarded(request: Request, *args, **kwargs):
+        async def guarded(
+            request: Request, *args: P.args, **kwargs: P.kwargs
+        ) -> R | response.HTTPResponse:
             who, refused = check(request)
             if refused is not None:
                 return refused

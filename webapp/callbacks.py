@@ -137,7 +137,9 @@ async def callback_detail(request: Request, agent: dict, entry_id: int):
     if cb is None:
         return error("no such callback", 404)
     conversation = cb.entry.conversation_id
-    messages, facts, tracker_error = [], {}, None
+    messages: list[dict] = []
+    facts: dict = {}
+    tracker_error: str | None = None
     tracker = await _tracker_or_none(conversation)
     if tracker is None:  # the store's facts are still worth showing
         tracker_error = "会话记录暂时无法读取"
@@ -177,7 +179,7 @@ async def callback_done(request: Request, agent: dict, entry_id: int):
         return error("no such callback", 404)
     note = str(body.get("note") or "").strip()[:MAX_NOTE]
     text = str(body.get("text") or "").strip()[:MAX_TEXT]
-    message = None
+    message, tracker = None, None
     if how == "message":
         # the standard message in the customer's script; an agent's own text as written.
         # Without the tracker it stays simplified: sending then fails and reopens below.
@@ -196,7 +198,7 @@ async def callback_done(request: Request, agent: dict, entry_id: int):
         }
         try:
             # checked against the tracker's sender_id: this conversation or none
-            await send_to_customer(done.conversation_id, [event])
+            await send_to_customer(done.conversation_id, [event], tracker)
         except Exception as exc:
             log.error("callback %s: message not appended: %s", entry_id, exc)
             handoffs.reopen_callback(entry_id, agent["id"])

@@ -66,6 +66,12 @@ def _own_active(conversation_id: str, agent: dict) -> handoffs.HandoffView | Non
     return entry
 
 
+def _claimed_at(entry: handoffs.HandoffView) -> str:
+    """When an active entry was claimed (`handoffs.claim` sets it with the status)."""
+    assert entry.claimed_at is not None
+    return entry.claimed_at.isoformat()
+
+
 @bp.get("/console")
 async def console(request: Request):
     """The agent console page."""
@@ -112,7 +118,7 @@ async def queue(request: Request, agent: dict):
         if roster.sees_group(agent, w.skill_group)
     ]
     active = [
-        {"conversation_id": e.conversation_id, "claimed_at": e.claimed_at.isoformat()}
+        {"conversation_id": e.conversation_id, "claimed_at": _claimed_at(e)}
         for e in entries
         if e.status == "active" and e.agent_id == agent["id"]
     ]

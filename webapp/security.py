@@ -27,6 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from sanic import Sanic, response
@@ -35,13 +36,15 @@ from sanic.request import Request
 from dianxiaoer.core.policy import PolicyError, get_policy
 
 #: security.* keys of config/policy.yml and their types (validated by `limits()`).
-SECURITY_KEYS: dict[str, type | tuple[type, ...]] = {
+SECURITY_KEYS: dict[str, type[int] | tuple[type[int], type[float]]] = {
     "security.login_failures_per_ip": int,
     "security.login_failures_per_account": int,
     "security.login_window_seconds": (int, float),
     "security.login_lockout_seconds": (int, float),
     "security.max_body_bytes": int,
 }
+
+T = TypeVar("T")
 
 #: Keys (IPs, accounts) remembered at most; the oldest are forgotten first.
 MAX_KEYS = 10_000
@@ -141,9 +144,9 @@ def too_many(seconds: int) -> response.HTTPResponse:
 def check_login(
     request: Request,
     secret: str,
-    verify: Callable[[str], object],
+    verify: Callable[[str], T | None],
     account: str | None = None,
-) -> tuple[object | None, response.HTTPResponse | None]:
+) -> tuple[T | None, response.HTTPResponse | None]:
     """(who `verify(secret)` found, None) or (None, 429) for a locked IP or account.
 
     A wrong non-empty `secret` counts against the client IP and the `account` if given;

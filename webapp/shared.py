@@ -120,19 +120,25 @@ def trigger_followup(conversation_id: str, ticket: str) -> None:
     )
 
 
-async def send_to_customer(conversation_id: str, events: list[dict]) -> None:
+async def send_to_customer(
+    conversation_id: str, events: list[dict], tracker: dict | None = None
+) -> None:
     """Append events (agent messages, pause/resume) and deliver bot messages live.
 
-    Checked first: the events go to this conversation id or nowhere.
+    Checked first: the events go to this conversation id or nowhere. A `tracker` the
+    caller has just read for this id is checked instead of reading it again.
     """
-    await conversation_tracker(conversation_id)
-    tracker = await rasa(
+    if tracker is None:
+        await conversation_tracker(conversation_id)
+    else:
+        _same_conversation(conversation_id, tracker)
+    appended = await rasa(
         "POST",
         conversation_path(conversation_id, "tracker/events"),
         params={"output_channel": "socketio", "execute_side_effects": "true"},
         json=events,
     )
-    _same_conversation(conversation_id, tracker)
+    _same_conversation(conversation_id, appended)
 
 
 def requested_conversation(request: Request, in_path: str | None = None) -> str:

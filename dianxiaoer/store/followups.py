@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 
 from dianxiaoer.store.db import session_scope
 from dianxiaoer.store.models import Followup
@@ -45,10 +46,14 @@ def finish(ticket: str, now: datetime, url: str | None = None) -> bool:
     A ticket without a row (opened before this table existed) counts as not done yet.
     """
     with session_scope(url) as session:
-        done = session.execute(
-            update(Followup)
-            .where(Followup.ticket == ticket, Followup.done_at.is_(None))
-            .values(done_at=now)
+        # an UPDATE's result is a CursorResult (Session.execute is typed as Result)
+        done = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Followup)
+                .where(Followup.ticket == ticket, Followup.done_at.is_(None))
+                .values(done_at=now)
+            ),
         ).rowcount
         if done:
             return True
@@ -83,10 +88,13 @@ def claim_overdue(
         candidates = [(r.ticket, r.conversation_id, r.due_at, r.attempts) for r in rows]
     for ticket, conversation_id, due_at, attempts in candidates:
         with session_scope(url) as session:
-            won = session.execute(
-                update(Followup)
-                .where(Followup.ticket == ticket, Followup.attempts == attempts, *retry)
-                .values(attempts=attempts + 1, last_attempt_at=now)
+            won = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(Followup)
+                    .where(Followup.ticket == ticket, Followup.attempts == attempts, *retry)
+                    .values(attempts=attempts + 1, last_attempt_at=now)
+                ),
             ).rowcount
         if won:
             claimed.append(Overdue(ticket, conversation_id, due_at, attempts + 1))

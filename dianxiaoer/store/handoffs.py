@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from dianxiaoer.shop.handoff import AgentState, Waiting
 from dianxiaoer.store.db import session_scope
@@ -170,19 +171,24 @@ def close(
 def agent_states(agents: list[dict], since: datetime, url: str | None = None) -> list[AgentState]:
     """Each configured agent's load and idle-since time (last hand-back, else `since`)."""
     with session_scope(url) as session:
-        active = dict(
+        # .tuples() only types the rows as plain tuples (the same Result at runtime)
+        active: dict[str | None, int] = dict(
             session.execute(
                 select(Handoff.agent_id, func.count())
                 .where(Handoff.status == "active")
                 .group_by(Handoff.agent_id)
-            ).all()
+            )
+            .tuples()
+            .all()
         )
-        last_closed = dict(
+        last_closed: dict[str | None, datetime | None] = dict(
             session.execute(
                 select(Handoff.agent_id, func.max(Handoff.closed_at))
                 .where(Handoff.status == "closed")
                 .group_by(Handoff.agent_id)
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     return [
         AgentState(
@@ -283,22 +289,28 @@ def mark_callback_done(
         contact = {"how": how, "agent": agent_id, "at": now.isoformat(), "note": note}
         if message is not None:
             contact["message"] = message
-        done = session.execute(
-            update(Handoff)
-            .where(Handoff.id == entry_id, Handoff.status == CALLBACK)
-            .values(
-                status=CALLBACK_DONE,
-                agent_id=agent_id,
-                closed_at=now,
-                summary=note,
-                details={**(entry.details or {}), "contact": contact},
-            )
-            .execution_options(synchronize_session=False)
+        # an UPDATE's result is a CursorResult (Session.execute is typed as Result)
+        done = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Handoff)
+                .where(Handoff.id == entry_id, Handoff.status == CALLBACK)
+                .values(
+                    status=CALLBACK_DONE,
+                    agent_id=agent_id,
+                    closed_at=now,
+                    summary=note,
+                    details={**(entry.details or {}), "contact": contact},
+                )
+                .execution_options(synchronize_session=False)
+            ),
         )
         if done.rowcount != 1:
             return None
         session.expire(entry)
-        return _view(session.get(Handoff, entry_id))
+        updated = session.get(Handoff, entry_id)
+        assert updated is not None  # the update above just matched this row
+        return _view(updated)
 
 
 def reopen_callback(entry_id: int, agent_id: str, url: str | None = None) -> bool:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from dianxiaoer.shop.verification import (
@@ -85,7 +86,9 @@ def _active_lock(session: Session, pairs: list[tuple[str, str]], now: datetime) 
 def _lock_row(session: Session, scope: str, key: str, now: datetime) -> VerificationLock:
     """The lock row of (scope, key), created (unlocked) if missing, even by two at once."""
     insert_ignore(session, VerificationLock, {"scope": scope, "key": key, "updated_at": now})
-    return session.get(VerificationLock, (scope, key), populate_existing=True)
+    row = session.get(VerificationLock, (scope, key), populate_existing=True)
+    assert row is not None  # inserted above, or already there
+    return row
 
 
 def _lock(session: Session, scope: str, key: str, until: datetime, now: datetime) -> None:
@@ -106,7 +109,7 @@ def _failures(session: Session, column, key: str, scope: str, now: datetime, lim
     since = counting_since(
         now, limits.failure_window, lock.locked_until if lock is not None else None
     )
-    return session.scalar(
+    failures = session.scalar(
         select(func.count()).where(
             column == key,
             VerificationAttempt.outcome.in_(_FAILED),
@@ -114,16 +117,20 @@ def _failures(session: Session, column, key: str, scope: str, now: datetime, lim
             VerificationAttempt.id > (last_match or 0),
         )
     )
+    assert failures is not None  # a count without GROUP BY always returns one row
+    return failures
 
 
 def _checks(session: Session, column, key: str, now: datetime, limits: Limits) -> int:
-    return session.scalar(
+    checks = session.scalar(
         select(func.count()).where(
             column == key,
             VerificationAttempt.outcome.in_(_CHECKED),
             VerificationAttempt.created_at > now - limits.rate_window,
         )
     )
+    assert checks is not None  # a count without GROUP BY always returns one row
+    return checks
 
 
 def _counts(
@@ -153,6 +160,17 @@ def _key_of(attempt: VerificationAttempt, scope: str) -> str | None:
         SENDER: attempt.sender,
         IP: attempt.client_ip,
     }[scope]
+
+
+def _lock_key(attempt: VerificationAttempt, scope: str) -> str:
+    """The key of a scope `refusals` / `locks_after_failure` named for `attempt`.
+
+    They name the customer only with a customer's failures and the IP only with an IP's
+    checks counted (`_counts`), the limits being positive (validated by the policy).
+    """
+    key = _key_of(attempt, scope)
+    assert key is not None
+    return key
 
 
 def locked_until(
@@ -207,7 +225,9 @@ def begin(
         if until:
             return Gate(None, until)
     with session_scope(url) as session:
-        attempt = session.get(VerificationAttempt, attempt.id)
+        stored = session.get(VerificationAttempt, attempt.id)
+        assert stored is not None  # committed by the session above
+        attempt = stored
         over = refusals(_counts(session, attempt, now, limits), limits)
         if not over:
             return Gate(attempt.id)
@@ -215,7 +235,7 @@ def begin(
         until = now
         for scope in over:
             end = now + lock_length(scope, limits)
-            _lock(session, scope, _key_of(attempt, scope), end, now)
+            _lock(session, scope, _lock_key(attempt, scope), end, now)
             until = max(until, end)
         return Gate(None, until)
 
@@ -237,7 +257,7 @@ def finish(
             return None
         until = now + limits.cooling
         for scope in locks:
-            _lock(session, scope, _key_of(attempt, scope), until, now)
+            _lock(session, scope, _lock_key(attempt, scope), until, now)
         return until
 
 
@@ -254,19 +274,23 @@ def claim_lockout_handoff(
             return False
         previous = row.lockout_handoff_at
         session.flush()
-        won = session.execute(
-            update(VerificationLock)
-            .where(
-                VerificationLock.scope == ORDER,
-                VerificationLock.key == order_id,
-                (
-                    VerificationLock.lockout_handoff_at.is_(None)
-                    if previous is None
-                    else VerificationLock.lockout_handoff_at == previous
-                ),
-            )
-            .values(lockout_handoff_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
+        # an UPDATE's result is a CursorResult (Session.execute is typed as Result)
+        won = cast(
+            CursorResult[Any],
+            session.execute(
+                update(VerificationLock)
+                .where(
+                    VerificationLock.scope == ORDER,
+                    VerificationLock.key == order_id,
+                    (
+                        VerificationLock.lockout_handoff_at.is_(None)
+                        if previous is None
+                        else VerificationLock.lockout_handoff_at == previous
+                    ),
+                )
+                .values(lockout_handoff_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
         return bool(won)
 

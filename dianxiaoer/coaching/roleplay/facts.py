@@ -123,10 +123,12 @@ def _return_facts(facts, demo, product, policy, now) -> None:
         flags = {flag: bool(product.get(flag)) for flag in ("customized", "perishable")}
         flags |= {flag: bool(product.get(flag)) for flag in ("digital", "periodical")}
         check = check_no_reason_return(signed, flags, now, hours)
+        deadline = check.deadline
+        assert deadline is not None  # signed is set, so the check always has a deadline
         facts.update(
             signed_at=signed.isoformat(),
-            window_start_at=(check.deadline - timedelta(hours=hours)).isoformat(),
-            deadline_at=check.deadline.isoformat(),
+            window_start_at=(deadline - timedelta(hours=hours)).isoformat(),
+            deadline_at=deadline.isoformat(),
             quality_until_at=(signed + timedelta(days=facts["quality_days"])).isoformat(),
         )
 
@@ -161,6 +163,9 @@ def _size_facts(facts, demo, product, policy, now) -> None:
     def span(values) -> str:
         return f"{values[0]}-{values[1]}"
 
+    if size is None:
+        # no height/weight chart (shoes): the chart has no size None, as chart[size] said
+        raise KeyError(size)
     facts.update(
         height=_money(height),
         weight=_money(weight),

@@ -10,6 +10,7 @@ the customer type's length limit.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dianxiaoer.coaching.roleplay.content import DIMENSIONS, _content, _fill, _max_chars, _settings
@@ -177,7 +178,7 @@ def _need_label(need: str, sc: Scenario) -> str:
     return _fill(label, {"arg": _persona_name(sc.kind, sc.psychology)})
 
 
-def _weighted(values: dict[str, float], weights: dict[str, float]) -> float:
+def _weighted(values: Mapping[str, float], weights: Mapping[str, float]) -> float:
     return sum(values[d] * weights[d] for d in DIMENSIONS) / (sum(weights.values()) or 1)
 
 

@@ -14,32 +14,41 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import CursorResult, Insert, Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dianxiaoer.store.db import session_scope
-from dianxiaoer.store.models import SideEffect
+from dianxiaoer.store.models import Base, SideEffect
 
 
-def insert_ignore(session: Session, model: type, values: dict) -> bool:
+def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
     """Insert a row unless its primary key exists (also when two insert it at once).
 
     True when this call inserted it. On PostgreSQL a concurrent insert of the same key
     waits for the other transaction, so only one of them gets True.
     """
+    # declarative models are mapped to a Table (DeclarativeBase types it as FromClause)
+    table = cast(Table, model.__table__)
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
+        statement: Insert
         if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
         else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        statement = dialect_insert(model.__table__).values(**values).on_conflict_do_nothing()
-        return session.execute(statement).rowcount == 1
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            statement = postgresql_insert(table).values(**values).on_conflict_do_nothing()
+        # an INSERT's result is a CursorResult (Session.execute is typed as Result)
+        result = cast(CursorResult[Any], session.execute(statement))
+        return result.rowcount == 1
     try:
         with session.begin_nested():
-            session.execute(insert(model.__table__).values(**values))
+            session.execute(insert(table).values(**values))
     except IntegrityError:
         return False
     return True
@@ -85,6 +94,7 @@ def _done_before(session: Session, key: EffectKey | None, now: datetime):
         (columns["conversation_id"], columns["action"], columns["anchor"]),
         populate_existing=True,
     )
+    assert row is not None  # insert_ignore found the key taken, so its row exists
     return row.result.get("value")
 
 
@@ -95,6 +105,7 @@ def _remember(session: Session, key: EffectKey | None, value):
         row = session.get(
             SideEffect, (columns["conversation_id"], columns["action"], columns["anchor"])
         )
+        assert row is not None  # `_done_before` took the key in this transaction
         row.result = {"value": value}
     return value
 
