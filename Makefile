@@ -17,7 +17,7 @@ NLU_GATE    ?= 0.95
 NLU_GATE_COLLOQUIAL ?= 0.95
 # make lint: what each environment's mypy checks (SQLAlchemy 2 / rasa-sdk vs SQLAlchemy 1.4 / rasa)
 MYPY_ACTIONS_PATHS ?= dianxiaoer/__init__.py dianxiaoer/action_server.py dianxiaoer/core dianxiaoer/shop \
-  dianxiaoer/knowledge dianxiaoer/nlu dianxiaoer/analytics dianxiaoer/store dianxiaoer/coaching actions webapp
+  dianxiaoer/knowledge dianxiaoer/nlu dianxiaoer/analytics dianxiaoer/store dianxiaoer/coaching actions webapp examples
 MYPY_RASA_PATHS ?= dianxiaoer/rasa_plugins
 
 export VENV ACTIONS_VENV RASA_PORT ACTIONS_PORT MODEL_DIR MODEL_NAME TRACKER_DB
@@ -33,7 +33,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install data train store demo-data widget browser-deps run chat test lint validate pytest test-browser test-core test-nlu eval kb-report bench-kb lock clean training-report report review-unanswered merge-reviewed bench-report run-scaled bench-scale scale-deps bench eval-real
+.PHONY: help install data train store demo-data import-catalogue import-orders widget browser-deps run chat test lint validate pytest test-browser test-core test-nlu eval kb-report bench-kb lock clean training-report report review-unanswered merge-reviewed bench-report run-scaled bench-scale scale-deps bench eval-real
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,14 @@ store: install  ## migrate the shop store (SQLite, or DATABASE_URL) and load dem
 
 demo-data: install  ## reload the demo data (times relative to now); refuses a store with other data (FORCE=1 deletes it, listing it)
 	@$(ABIN)/python -m dianxiaoer.store reset-demo $(if $(FORCE),--force)
+
+import-catalogue: install  ## import the shop's products from FILE= (.csv/.xlsx, docs/import.md): all or nothing, re-import updates by id
+	@test -n "$(FILE)" || { echo "usage: make import-catalogue FILE=products.csv (or .xlsx; docs/import.md)" >&2; exit 2; }
+	@$(ABIN)/python -m dianxiaoer.store import-catalogue "$(FILE)"
+
+import-orders: install  ## import the shop's orders from FILE= (.jsonl, docs/import.md): all or nothing, re-import updates by id
+	@test -n "$(FILE)" || { echo "usage: make import-orders FILE=orders.jsonl (docs/import.md)" >&2; exit 2; }
+	@$(ABIN)/python -m dianxiaoer.store import-orders "$(FILE)"
 
 widget:  ## build the chat widget (npm ci + esbuild) into webapp/static/widget.js when its sources changed
 	@scripts/build_widget.sh

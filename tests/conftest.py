@@ -25,6 +25,18 @@ MODEL = (
 )
 
 
+# The tests compare answers with the shipped FAQ and policy: a shop's own admin-page
+# overrides and imported product names in this checkout must not reach them (servers
+# started by the tests inherit this environment). Tests of the overrides set their own.
+_NO_SHOP_FILES = Path(os.environ.get("TMPDIR", "/tmp")) / f"dianxiaoer-tests-{os.getpid()}-none"
+for _name, _file in (
+    ("SHOP_FAQ_OVERRIDES", "faq_shop.yml"),
+    ("SHOP_POLICY_OVERRIDES", "policy_shop.yml"),
+    ("SHOP_IMPORTED_VOCABULARY_FILE", "vocabulary_imported.yml"),
+    ("ADMIN_AUDIT_LOG", "admin_audit.jsonl"),
+):
+    os.environ.setdefault(_name, str(_NO_SHOP_FILES / _file))
+
 E2E_TOKEN_SECRET = "e2e-token-secret"
 E2E_RASA_API_TOKEN = "e2e-rasa-api-token"
 RESULTS = ROOT / "results"

@@ -8,7 +8,8 @@ an area:
 - webapp/console.py: the agent console, its queue, claim/reply/hand-back, typing signal;
 - webapp/callbacks.py: callback requests on the console, and their messages for the widget;
 - webapp/training.py: the staff training page and its API;
-- webapp/analytics.py: the analytics page and its API.
+- webapp/analytics.py: the analytics page and its API;
+- webapp/admin.py: the shop admin page (FAQ and policy values) and its API.
 
 Who is asking: webapp/auth.py. The bot messages the web app writes (agent joined, hand-back,
 rating, callback): webapp/replies.py. Headers, body limit and login attempt limits:
@@ -20,7 +21,7 @@ from __future__ import annotations
 from sanic import Sanic
 
 from dianxiaoer.core.settings import get_settings, is_production
-from webapp import analytics, auth, callbacks, console, security, shop, training
+from webapp import admin, analytics, auth, callbacks, console, security, shop, training
 from webapp import sweeper as followups
 from webapp.shared import STATIC, install_errors, public_rasa_url, trigger_followup
 
@@ -39,7 +40,7 @@ def create_app() -> Sanic:
     auth.install(app)  # every agent token is a login attempt, under the attempt limits
     install_errors(app)  # Rasa unreachable (502) or naming another conversation (409)
     app.static("/static", str(STATIC))
-    for blueprint in (shop.bp, console.bp, callbacks.bp, training.bp, analytics.bp):
+    for blueprint in (shop.bp, console.bp, callbacks.bp, training.bp, analytics.bp, admin.bp):
         app.blueprint(blueprint)
     if not is_production():
         app.blueprint(shop.demo)  # production has no demo login: the route does not exist

@@ -6,6 +6,7 @@
   Retry-After past them) and keeps the agent in `request.ctx.agent`. A supervisor is an
   agent whose role sees every skill group (`roster.is_supervisor`).
 - Trainers are agents with `trainer: true`.
+- Admins (the shop admin page, /admin) are agents with `role: admin` (`roster.is_admin`).
 - Trainees and customers send a signed token as `Authorization: Bearer …`.
 
 `requires(kind)` guards a route and hands the handler who it is; its 401/403 answers are
@@ -30,6 +31,7 @@ AGENT = "agent"
 TRAINER = "trainer"
 TRAINEE_OR_TRAINER = "trainee_or_trainer"
 CUSTOMER = "customer"
+ADMIN = "admin"
 
 
 class Viewer(NamedTuple):
@@ -117,6 +119,13 @@ def _agent(request: Request) -> tuple[Any, response.HTTPResponse | None]:
     return (agent, None) if agent is not None else (None, error("agent token required", 401))
 
 
+def _admin(request: Request) -> tuple[Any, response.HTTPResponse | None]:
+    agent, refused = _agent(request)
+    if refused is not None:
+        return None, refused
+    return (agent, None) if roster.is_admin(agent) else (None, error("admins only", 403))
+
+
 def _customer(request: Request) -> tuple[Any, response.HTTPResponse | None]:
     customer = verify_customer_token(bearer(request))
     return (customer, None) if customer else (None, error("login required", 401))
@@ -127,6 +136,7 @@ _CHECKS: dict[str, Callable[[Request], tuple[Any, response.HTTPResponse | None]]
     TRAINER: trainer_of,
     TRAINEE_OR_TRAINER: viewer,
     CUSTOMER: _customer,
+    ADMIN: _admin,
 }
 
 P = ParamSpec("P")
@@ -141,10 +151,10 @@ def requires(
 ]:
     """Route decorator: `handler(request, who, ...)` for a caller of `kind`, else its error.
 
-    `who` is the agent (AGENT, TRAINER), a `Viewer` (TRAINEE_OR_TRAINER) or the customer id
-    (CUSTOMER). Errors: 401 `agent token required` / `login required` /
-    `trainee or trainer token required`, 403 `trainers only`; a locked IP already got 429
-    from `identify_agent`.
+    `who` is the agent (AGENT, TRAINER, ADMIN), a `Viewer` (TRAINEE_OR_TRAINER) or the
+    customer id (CUSTOMER). Errors: 401 `agent token required` / `login required` /
+    `trainee or trainer token required`, 403 `trainers only` / `admins only`; a locked IP
+    already got 429 from `identify_agent`.
     """
     check = _CHECKS[kind]
 

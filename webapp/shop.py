@@ -114,7 +114,5 @@ async def handoff_status(request: Request):
         name = next((a["name"] for a in agents() if a["id"] == entry.agent_id), "")
         typing = request.app.ctx.agent_typing.get(conversation, 0.0) > time.monotonic()
         return response.json({"status": "active", "agent": name, "typing": typing})
-    place, minutes = handoff.queue_estimate(
-        handoffs.waiting(), conversation, roster.load_agents()
-    )
+    place, minutes = handoff.queue_estimate(handoffs.waiting(), conversation, roster.load_agents())
     return response.json({"status": "waiting", "position": place, "wait_minutes": minutes})

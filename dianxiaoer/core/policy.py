@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -9,7 +10,10 @@ from typing import Any
 
 import yaml
 
+from dianxiaoer.core.files import file_stamp
 from dianxiaoer.core.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 # Keys the code relies on; a policy file missing one is rejected at load time rather
 # than failing in the middle of a conversation.
@@ -126,6 +130,11 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "nlu.fallback_suggestions": int,
     "nlu.fallback_min_confidence": (int, float),
     "nlu.fallback_small_talk_confidence": (int, float),
+    "order_api.retries": int,
+    "order_api.backoff_seconds": (int, float),
+    "order_api.backoff_max_seconds": (int, float),
+    "order_api.breaker_failures": int,
+    "order_api.breaker_cooldown_seconds": (int, float),
 }
 
 # Verification limits, per conversation and across them (dianxiaoer/shop/verification.py):
@@ -180,6 +189,13 @@ class Policy:
         # a limit of 0 would refuse every check (or, as a window, count nothing)
         for key in VERIFICATION_LIMITS:
             if self.get(key) <= 0:
+                raise PolicyError(f"{source}: '{key}' must be positive")
+        # the order API client (dianxiaoer/store/order_source.py): retries may be 0, the
+        # rest must be positive (a breaker of 0 failures would never let a call out)
+        if self.get("order_api.retries") < 0:
+            raise PolicyError(f"{source}: 'order_api.retries' must not be negative")
+        for key in REQUIRED_KEYS:
+            if key.startswith("order_api.") and key != "order_api.retries" and self.get(key) <= 0:
                 raise PolicyError(f"{source}: '{key}' must be positive")
         self._check_answer_facts()
 
@@ -362,29 +378,73 @@ class Policy:
         }
 
 
-def load_policy(path: Path) -> Policy:
-    """Load and validate a policy file."""
+def merge_values(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `overrides` laid over it.
+
+    Mappings merge key by key; anything else (text, numbers, lists) is replaced whole.
+    Neither argument is changed.
+    """
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_mapping(path: Path, what: str, empty_ok: bool = False) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise PolicyError(f"cannot read policy file {path}: {exc}") from exc
+        raise PolicyError(f"cannot read {what} {path}: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise PolicyError(f"policy file {path} is not valid YAML: {exc}") from exc
+        raise PolicyError(f"{what} {path} is not valid YAML: {exc}") from exc
+    if data is None and empty_ok:
+        return {}
     if not isinstance(data, dict):
-        raise PolicyError(f"policy file {path} must contain a mapping")
+        raise PolicyError(f"{what} {path} must contain a mapping")
+    return data
+
+
+def load_policy(path: Path, overrides: Path | None = None) -> Policy:
+    """Load and validate a policy file, with the shop's `overrides` file merged over it.
+
+    The overrides (SHOP_POLICY_OVERRIDES, written by the admin page) hold only the values
+    the shop changed, so the shipped, commented policy file stays as it is; the merged
+    values are validated as one policy (errors name the overrides file).
+    """
+    data = _read_mapping(path, "policy file")
+    if overrides is not None and overrides.exists():
+        data = merge_values(data, _read_mapping(overrides, "policy overrides", empty_ok=True))
+        return Policy(data, source=overrides)
     return Policy(data, source=path)
 
 
 @lru_cache(maxsize=4)
-def _cached(path: str, mtime: float) -> Policy:
-    return load_policy(Path(path))
+def _cached(path: str, stamp: tuple, overrides: str, overrides_stamp: tuple) -> Policy:
+    if not any(overrides_stamp):
+        return load_policy(Path(path))
+    try:
+        return load_policy(Path(path), Path(overrides))
+    except PolicyError:
+        # The admin page validates before it writes, so this is a hand edit gone wrong:
+        # answering with the shipped values beats failing every turn. Logged once per
+        # version of the file (the cache keeps the result).
+        logger.exception("policy overrides %s refused; using %s alone", overrides, path)
+        return load_policy(Path(path))
 
 
 def get_policy() -> Policy:
-    """The policy from SHOP_POLICY_FILE (default config/policy.yml), reloaded when edited."""
-    path = get_settings().policy_file
-    try:
-        mtime = path.stat().st_mtime
-    except OSError as exc:
-        raise PolicyError(f"cannot read policy file {path}: {exc}") from exc
-    return _cached(str(path), mtime)
+    """The policy from SHOP_POLICY_FILE (default config/policy.yml), overrides merged.
+
+    The shop's SHOP_POLICY_OVERRIDES (the admin page's changes) are merged over it; both
+    are reloaded when either file changes (two stats a call), so a change applies without
+    a restart. Overrides that fail validation are logged and left out.
+    """
+    settings = get_settings()
+    path, overrides = settings.policy_file, settings.shop_policy_overrides
+    stamp = file_stamp(path)
+    if not any(stamp):
+        raise PolicyError(f"cannot read policy file {path}")
+    return _cached(str(path), stamp, str(overrides), file_stamp(overrides))

@@ -5,6 +5,7 @@ Everyone's login token comes from the environment variable `<PREFIX><ID upper-ca
 so the demo runs out of the box — real deployments set their own tokens.
 Trainers are agents with `trainer: true`: they see every trainee's progress. Agents see
 and claim the handoff queue of their skill groups only; `role: supervisor` sees all.
+`role: admin` edits the shop's FAQ and policy on the admin page (/admin).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from dianxiaoer.core.settings import get_settings
 AGENT_TOKEN_PREFIX = "AGENT_TOKEN_"
 TRAINEE_TOKEN_PREFIX = "TRAINEE_TOKEN_"
 #: Agent roles (config/agents.yml `role`): an agent works the skill groups listed in
-#: `skills`; a supervisor sees and may claim every group (ACD still offers them `skills`).
-AGENT, SUPERVISOR = "agent", "supervisor"
-ROLES = (AGENT, SUPERVISOR)
+#: `skills`; a supervisor sees and may claim every group (ACD still offers them `skills`);
+#: an admin edits the FAQ and the policy values (/admin) and works the groups of `skills`.
+AGENT, SUPERVISOR, ADMIN = "agent", "supervisor", "admin"
+ROLES = (AGENT, SUPERVISOR, ADMIN)
 #: Roster ids are plain: they end up in signed tokens ("id.expiry.signature").
 ID_PATTERN = re.compile(r"^[a-z0-9_-]{1,32}$")
 
@@ -92,6 +94,11 @@ def agents(path: str | Path | None = None) -> list[dict]:
 def is_supervisor(agent: dict) -> bool:
     """A supervisor (`role: supervisor`) sees and may claim every skill group."""
     return agent.get("role") == SUPERVISOR
+
+
+def is_admin(agent: dict) -> bool:
+    """An admin (`role: admin`) edits the shop's FAQ and policy values on /admin."""
+    return agent.get("role") == ADMIN
 
 
 def sees_group(agent: dict, skill_group: str) -> bool:

@@ -39,6 +39,7 @@ ENV_VARS = (
     "WEB_HOST",
     "SHOP_POLICY_FILE",
     "SHOP_VOCABULARY_FILE",
+    "SHOP_IMPORTED_VOCABULARY_FILE",
     "AGENTS_FILE",
     "TRAINEES_FILE",
     "SHOP_TOKEN_SECRET",
@@ -61,6 +62,9 @@ ENV_VARS = (
     "ORDER_API_TOKEN",
     "ORDER_API_TIMEOUT_SECONDS",
     "ADMIN_AUDIT_LOG",
+    "SHOP_FAQ_OVERRIDES",
+    "SHOP_POLICY_OVERRIDES",
+    "FAQ_TRAINED_FINGERPRINT",
 )
 
 
@@ -91,6 +95,9 @@ class Settings:
     policy_file: Path
     #: SHOP_VOCABULARY_FILE [knowledge/vocabulary.yml]
     vocabulary_file: Path
+    #: SHOP_IMPORTED_VOCABULARY_FILE [knowledge/vocabulary_imported.yml]: the product names
+    #: `import-catalogue` writes, merged with the vocabulary file (dianxiaoer.store.importing)
+    imported_vocabulary_file: Path
     #: AGENTS_FILE [config/agents.yml], TRAINEES_FILE [config/trainees.yml]
     agents_file: Path
     trainees_file: Path
@@ -131,6 +138,15 @@ class Settings:
     order_api_timeout_seconds: float
     #: ADMIN_AUDIT_LOG [.rasa/admin_audit.jsonl]: who changed which FAQ entry or policy value
     admin_audit_log: Path
+    #: SHOP_FAQ_OVERRIDES [knowledge/faq_shop.yml]: FAQ entries added or edited on the admin
+    #: page (faq.yml's schema; an entry with a shipped id replaces it), merged on load
+    shop_faq_overrides: Path
+    #: SHOP_POLICY_OVERRIDES [config/policy_shop.yml]: policy values changed on the admin
+    #: page (only those), merged over SHOP_POLICY_FILE on load
+    shop_policy_overrides: Path
+    #: FAQ_TRAINED_FINGERPRINT [models/dianxiaoer.faq.json]: the FAQ questions the intent
+    #: model was trained on (written by scripts/train.sh), for "需要重新训练" on the admin page
+    faq_trained_fingerprint: Path
 
 
 def _path(env, name: str, default: Path) -> Path:
@@ -171,6 +187,11 @@ def read_settings(env=None) -> Settings:
         vocabulary_file=_path(
             env, "SHOP_VOCABULARY_FILE", PROJECT_ROOT / "knowledge" / "vocabulary.yml"
         ),
+        imported_vocabulary_file=_path(
+            env,
+            "SHOP_IMPORTED_VOCABULARY_FILE",
+            PROJECT_ROOT / "knowledge" / "vocabulary_imported.yml",
+        ),
         agents_file=_path(env, "AGENTS_FILE", CONFIG_DIR / "agents.yml"),
         trainees_file=_path(env, "TRAINEES_FILE", CONFIG_DIR / "trainees.yml"),
         shop_token_secret=env.get("SHOP_TOKEN_SECRET") or None,
@@ -195,6 +216,13 @@ def read_settings(env=None) -> Settings:
         order_api_token=env.get("ORDER_API_TOKEN", ""),
         order_api_timeout_seconds=float(env.get("ORDER_API_TIMEOUT_SECONDS") or 3),
         admin_audit_log=_path(env, "ADMIN_AUDIT_LOG", STATE_DIR / "admin_audit.jsonl"),
+        shop_faq_overrides=_path(
+            env, "SHOP_FAQ_OVERRIDES", PROJECT_ROOT / "knowledge" / "faq_shop.yml"
+        ),
+        shop_policy_overrides=_path(env, "SHOP_POLICY_OVERRIDES", CONFIG_DIR / "policy_shop.yml"),
+        faq_trained_fingerprint=_path(
+            env, "FAQ_TRAINED_FINGERPRINT", PROJECT_ROOT / "models" / "dianxiaoer.faq.json"
+        ),
     )
 
 

@@ -8,6 +8,7 @@ in the question. Traditional and full-width input is normalized first.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter, defaultdict
@@ -18,8 +19,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 import yaml
 
+from dianxiaoer.core.files import file_stamp
 from dianxiaoer.core.settings import PROJECT_ROOT
 from dianxiaoer.core.text import normalize, to_simplified
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from dianxiaoer.nlu.linear import LinearIntentModel
@@ -326,8 +330,77 @@ def _parse_entry(kind: str, raw: dict, doc: dict, where: str) -> Entry:
     )
 
 
-def load_entries(directory: Path = KNOWLEDGE_DIR) -> list[Entry]:
-    """Load and validate every knowledge file in `directory`."""
+def parse_faq_entry(raw: Any, where: str) -> Entry:
+    """One FAQ entry validated as on load; KnowledgeError otherwise.
+
+    The rules: id `faq.…`, question, topic, answer, at least 5 paraphrases. The admin page
+    (dianxiaoer.knowledge.editor) checks an edit with it.
+    """
+    return _parse_entry("faq", raw, {}, where)
+
+
+def shop_faq_file() -> Path:
+    """The shop's FAQ overrides (SHOP_FAQ_OVERRIDES, default knowledge/faq_shop.yml)."""
+    from dianxiaoer.core.settings import get_settings
+
+    return get_settings().shop_faq_overrides
+
+
+def load_overrides(path: Path) -> tuple[list[Entry], frozenset[str]]:
+    """(entries, ids disabled) of a shop overrides file (SHOP_FAQ_OVERRIDES).
+
+    faq.yml's schema, every entry validated like faq.yml's, plus an optional
+    `disabled: true` that hides the entry (kept whole in the file, so it can be enabled
+    again). An empty file has no entries.
+    """
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise KnowledgeError(f"cannot read {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path} is not valid YAML: {exc}") from exc
+    raw_entries = doc.get("entries", []) if isinstance(doc, dict) else None
+    if not isinstance(raw_entries, list):
+        raise KnowledgeError(f"{path}: 'entries' must be a list")
+    entries, disabled = [], set()
+    for raw in raw_entries:
+        entry = parse_faq_entry(raw, path.name)
+        flag = raw.get("disabled", False)
+        if not isinstance(flag, bool):
+            raise KnowledgeError(f"{path.name} {entry.id}: 'disabled' must be true or false")
+        entries.append(entry)
+        if flag:
+            disabled.add(entry.id)
+    ids = Counter(e.id for e in entries)
+    duplicated = [i for i, n in ids.items() if n > 1]
+    if duplicated:
+        raise KnowledgeError(f"{path.name}: duplicate ids: {duplicated}")
+    return entries, frozenset(disabled)
+
+
+def apply_overrides(
+    entries: list[Entry], overrides: list[Entry], disabled: frozenset[str] = frozenset()
+) -> list[Entry]:
+    """`entries` with the shop's overrides.
+
+    A shipped id is replaced in place, a new id appended, a disabled id left out.
+    """
+    by_id = {e.id: e for e in overrides}
+    merged = [by_id.get(e.id, e) for e in entries]
+    known = {e.id for e in entries}
+    merged += [e for e in overrides if e.id not in known]
+    return [e for e in merged if e.id not in disabled]
+
+
+def load_entries(
+    directory: Path = KNOWLEDGE_DIR, overrides: Path | Literal["shop"] | None = "shop"
+) -> list[Entry]:
+    """Load and validate every knowledge file in `directory`, the shop's FAQ merged.
+
+    `overrides`: `"shop"` merges SHOP_FAQ_OVERRIDES when that file exists (what the bot
+    answers with and `make data` trains on), a path merges that file, None none (the
+    shipped entries, as the admin page compares them).
+    """
     entries: list[Entry] = []
     for kind, filename in FILES.items():
         path = directory / filename
@@ -345,6 +418,9 @@ def load_entries(directory: Path = KNOWLEDGE_DIR) -> list[Entry]:
     duplicated = [i for i, n in ids.items() if n > 1]
     if duplicated:
         raise KnowledgeError(f"duplicate ids: {duplicated}")
+    shop = shop_faq_file() if overrides == "shop" else overrides
+    if shop is not None and shop.exists():
+        entries = apply_overrides(entries, *load_overrides(shop))
     return entries
 
 
@@ -601,17 +677,32 @@ class KnowledgeBase:
 
 
 @lru_cache(maxsize=2)
-def _cached_kb(directory: str, stamp: tuple) -> KnowledgeBase:
-    return KnowledgeBase(load_entries(Path(directory)), Path(directory) / "synonyms.yml")
+def _cached_kb(directory: str, stamp: tuple, shop: str) -> KnowledgeBase:
+    entries = load_entries(Path(directory), overrides=None)  # shipped files must load
+    if Path(shop).exists():
+        try:
+            entries = apply_overrides(entries, *load_overrides(Path(shop)))
+        except KnowledgeError:
+            # The admin page validates before it writes, so this is a hand edit gone
+            # wrong: the shipped entries beat failing every question. Logged once per
+            # version of the files (the cache keeps the result).
+            logger.exception("FAQ overrides %s refused; answering without them", shop)
+    return KnowledgeBase(entries, Path(directory) / "synonyms.yml")
 
 
 def get_knowledge_base(directory: Path = KNOWLEDGE_DIR) -> KnowledgeBase:
-    """The knowledge base for `directory`, rebuilt when a knowledge file changes."""
-    stamp = tuple(
-        (name, (directory / name).stat().st_mtime_ns if (directory / name).exists() else 0)
-        for name in (*FILES.values(), "synonyms.yml")
+    """The knowledge base for `directory`, rebuilt when a file of it changes.
+
+    Its files are the knowledge files, the synonyms and the shop's FAQ overrides
+    (SHOP_FAQ_OVERRIDES, the admin page's edits): a few `os.stat` per call, BM25 and the
+    paraphrase model rebuilt only on a change, so an edit applies without a restart.
+    """
+    shop = shop_faq_file()
+    stamp = (
+        *((name, file_stamp(directory / name)) for name in (*FILES.values(), "synonyms.yml")),
+        (str(shop), file_stamp(shop)),
     )
-    return _cached_kb(str(directory), stamp)
+    return _cached_kb(str(directory), stamp, str(shop))
 
 
 def decide_by_policy(question: str, kb: KnowledgeBase | None = None) -> Decision:

@@ -4,10 +4,15 @@
 come (1) the jieba user dictionary that keeps 花呗 or 七天无理由 whole when tokenizing, and
 (2) the EntityRuler patterns that recognise those words as entities at run time, so a new
 product needs an edit of the file and a restart, not a retraining.
+
+`make import-catalogue` writes the shop's own product names to a second file of the same
+schema (SHOP_IMPORTED_VOCABULARY_FILE, default knowledge/vocabulary_imported.yml;
+docs/import.md); `load_vocabulary` merges it after the main file, which wins a clash.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +22,8 @@ import yaml
 
 from dianxiaoer.core.settings import get_settings
 from dianxiaoer.core.text import to_simplified
+
+logger = logging.getLogger(__name__)
 
 # jieba frequency for domain words: high enough that 花呗 beats 花 + 呗 and
 # 七天无理由 stays one token, as jieba's own guidance for user words suggests.
@@ -74,10 +81,54 @@ def parse_vocabulary(data: dict) -> list[Term]:
     return terms
 
 
-def load_vocabulary(path: Path | None = None) -> list[Term]:
-    """Read the vocabulary file (default: SHOP_VOCABULARY_FILE or knowledge/vocabulary.yml)."""
+def form_key(form: str) -> str:
+    """The key two surface forms clash on: simplified, lower case (input is matched so)."""
+    return to_simplified(form).lower()
+
+
+def read_vocabulary(path: Path | None = None) -> list[Term]:
+    """The curated vocabulary file alone (default: SHOP_VOCABULARY_FILE)."""
     path = path or get_settings().vocabulary_file
     return parse_vocabulary(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+def load_vocabulary(path: Path | None = None, imported: Path | None = None) -> list[Term]:
+    """Read the vocabulary file merged with the imported product names, if any.
+
+    `path` defaults to SHOP_VOCABULARY_FILE (knowledge/vocabulary.yml), `imported` to
+    SHOP_IMPORTED_VOCABULARY_FILE (knowledge/vocabulary_imported.yml), read when it exists.
+    A broken imported file is logged and left out: the curated words still load and the
+    servers still start (the import checks what it writes, but the file can be edited).
+    """
+    terms = read_vocabulary(path)
+    imported = imported or get_settings().imported_vocabulary_file
+    if not imported.is_file():
+        return terms
+    try:
+        extra = parse_vocabulary(yaml.safe_load(imported.read_text(encoding="utf-8")) or {})
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, VocabularyError) as error:
+        logger.warning("imported vocabulary %s left out: %s", imported, error)
+        return terms
+    return merge_terms(terms, extra)
+
+
+def merge_terms(main: Iterable[Term], extra: Iterable[Term]) -> list[Term]:
+    """`main` followed by `extra`, without the forms `main` already has.
+
+    The curated file wins: an imported product whose name it already lists (e.g. 保温杯)
+    is left out, an imported synonym it uses for something else is dropped, so an import
+    can never make the vocabulary ambiguous or stop the server from loading it. Forms
+    are compared as they are matched: simplified and lower case.
+    """
+    merged = list(main)
+    taken = {form_key(form) for term in merged for form in term.surface_forms}
+    for term in extra:
+        if form_key(term.name) in taken:
+            continue
+        synonyms = tuple(s for s in term.synonyms if form_key(s) not in taken)
+        merged.append(Term(term.entity, term.name, synonyms))
+        taken.update(form_key(form) for form in (term.name, *synonyms))
+    return merged
 
 
 def iter_jieba_words(terms: Iterable[Term]) -> Iterator[tuple[str, str]]:
@@ -146,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     target = Path(args[0]) if args else Path(".build/jieba")
     path = write_jieba_dictionary(target)
-    print(f"jieba user dictionary: {path}")
+    imported = get_settings().imported_vocabulary_file
+    # say so when imported product names are in: they change the dictionary, so the
+    # training stamp (scripts/train.sh) changes too
+    also = f" (with the imported product names of {imported})" if imported.is_file() else ""
+    print(f"jieba user dictionary: {path}{also}")
     return 0
 
 

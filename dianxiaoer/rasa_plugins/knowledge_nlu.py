@@ -5,6 +5,9 @@ Also `file_complaint`, from the labelled complaints of `knowledge/complaint_exam
 `python -m dianxiaoer.rasa_plugins.knowledge_nlu` rewrites `data/nlu/knowledge.yml`: questions about
 every glossary term, exam point and term-list entry (`ask_term`, from question patterns
 applied to the entry's names) and every FAQ paraphrase under the intent of its topic.
+The FAQ includes the shop's own entries and edits (SHOP_FAQ_OVERRIDES, written by the
+admin page; `load_entries` merges them, disabled entries left out), so `make train` picks
+up new paraphrases (docs/admin.md).
 A test checks the committed file is what the generator produces, so the NLU data
 cannot drift from the knowledge base. Examples already written by hand elsewhere in
 `data/nlu/` are skipped, so no example is labelled with two intents.

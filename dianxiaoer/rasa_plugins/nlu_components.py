@@ -294,9 +294,7 @@ def build_entity_pipeline(terms: list[vocabulary.Term]):
     vocabulary.add_words_to_jieba(terms)
     nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     # add_pipe is typed as returning any pipe; "entity_ruler" makes an EntityRuler
-    ruler = cast(
-        EntityRuler, nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-    )
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}))
     ruler.add_patterns(vocabulary.ruler_patterns(terms))
     return nlp
 

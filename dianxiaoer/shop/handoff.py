@@ -141,4 +141,3 @@ def queue_estimate(
     group = mine.skill_group if mine else "presale"
     able = [a for a in agents_config["agents"] if group in a["skills"]]
     return place, estimated_wait_minutes(place, len(able), agents_config["average_handle_minutes"])
-

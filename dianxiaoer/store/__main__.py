@@ -1,16 +1,27 @@
-"""`python -m dianxiaoer.store prepare|reset-demo [--force]` (`make store` / `make demo-data`).
+"""`python -m dianxiaoer.store COMMAND`: prepare, reset-demo, import-catalogue, import-orders.
+
+`make store`, `make demo-data`, `make import-catalogue FILE=…`, `make import-orders FILE=…`.
 
 prepare     migrate the store; in demo mode load the demo data if it has no orders yet
 reset-demo  delete every row and load the demo data again (times relative to now) — only
             when the store holds nothing but demo data (`dianxiaoer.store.demo.survey`)
             and DXE_MODE is not production; otherwise it lists what is not demo data and
             exits with 2. --force deletes anyway, printing per table what it deletes.
+import-catalogue FILE
+            products from a .csv or .xlsx file (docs/import.md); new and changed product
+            names go to the imported vocabulary (SHOP_IMPORTED_VOCABULARY_FILE)
+import-orders FILE
+            orders with customers, items, payments, shipments and scans from a .jsonl file
+            Imports check the whole file first and write nothing if any row is bad: every
+            problem is printed as file:line: reason and the exit code is 1. Re-importing
+            updates by id.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -21,6 +32,8 @@ from dianxiaoer.store.demo import TableSurvey, clear_store, load_demo_data, surv
 
 #: Exit code of a refused reset-demo.
 REFUSED = 2
+#: Exit code of an import that found problems (nothing was written).
+INVALID = 1
 
 
 def _safe_url() -> str:
@@ -111,19 +124,61 @@ def prepare() -> int:
     return 0
 
 
+def run_import(kind: str, file: str, vocabulary: str | None = None) -> int:
+    """Import `file` (kind "catalogue" or "orders"); 1 with every problem listed if bad."""
+    # imported here: `prepare` and `reset-demo` need neither openpyxl nor the importers
+    from dianxiaoer.store.importing.catalogue import import_catalogue
+    from dianxiaoer.store.importing.common import ImportFailed
+    from dianxiaoer.store.importing.orders import import_orders
+    from dianxiaoer.store.importing.sources import UnreadableFile
+
+    path = Path(file)
+    try:
+        if kind == "catalogue":
+            summary = import_catalogue(
+                path, vocabulary_file=Path(vocabulary) if vocabulary else None
+            )
+        else:
+            summary = import_orders(path)
+    except UnreadableFile as error:
+        print(f"error: {error}; nothing imported", file=sys.stderr)
+        return INVALID
+    except ImportFailed as failed:
+        count = len(failed.errors)
+        lines = [f"error: {path}: {count} problem{'' if count == 1 else 's'}, nothing imported:"]
+        lines += [f"    {error}" for error in failed.errors]
+        print("\n".join(lines), file=sys.stderr)
+        return INVALID
+    print(
+        "\n".join([f"==> imported {path} into the shop store at {_safe_url()}:", *summary.lines()])
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run `prepare` (default) or `reset-demo [--force]`."""
+    """Run `prepare` (default), `reset-demo [--force]`, `import-catalogue` or `import-orders`."""
     parser = argparse.ArgumentParser(
         prog="python -m dianxiaoer.store",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", nargs="?", default="prepare", choices=("prepare", "reset-demo"))
-    parser.add_argument(
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("prepare", help="migrate; load the demo data into an empty demo store")
+    reset = commands.add_parser("reset-demo", help="delete the demo data and load it again")
+    reset.add_argument(
         "--force",
         action="store_true",
-        help="reset-demo: delete whatever the store holds, listing it per table",
+        help="delete whatever the store holds, listing it per table",
     )
+    catalogue = commands.add_parser("import-catalogue", help="import products (.csv/.xlsx)")
+    catalogue.add_argument("file", help="the product list (docs/import.md)")
+    catalogue.add_argument(
+        "--vocabulary",
+        metavar="PATH",
+        help="imported vocabulary file to update (default: SHOP_IMPORTED_VOCABULARY_FILE)",
+    )
+    orders = commands.add_parser("import-orders", help="import orders (.jsonl)")
+    orders.add_argument("file", help="the orders, one JSON object per line (docs/import.md)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
         mode()
@@ -132,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         return REFUSED
     if args.command == "reset-demo":
         return reset_demo(force=args.force)
+    if args.command == "import-catalogue":
+        return run_import("catalogue", args.file, args.vocabulary)
+    if args.command == "import-orders":
+        return run_import("orders", args.file)
     return prepare()
 
 

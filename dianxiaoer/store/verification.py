@@ -27,6 +27,7 @@ from dianxiaoer.shop.verification import (
     may_hand_over,
     refusals,
 )
+from dianxiaoer.store import order_source
 from dianxiaoer.store.db import session_scope
 from dianxiaoer.store.models import Order, VerificationAttempt, VerificationLock
 from dianxiaoer.store.repository import insert_ignore
@@ -67,9 +68,18 @@ def _subjects(
     return pairs
 
 
-def _owner(session: Session, order_id: str | None) -> str | None:
+def _owner(session: Session, order_id: str | None, url: str | None = None) -> str | None:
+    """The customer the order belongs to (None: no such order).
+
+    With `ORDER_SOURCE=http` the order system says (an outage raises, and the check is not
+    counted: the customer hears the apology and may try again).
+    """
     if not order_id:
         return None
+    source = order_source.remote(url)
+    if source is not None:
+        order = source.find_order(order_id)
+        return order.customer_id if order is not None else None
     return session.scalar(select(Order.customer_id).where(Order.id == order_id))
 
 
@@ -185,7 +195,7 @@ def locked_until(
     None when nothing locks it: not the order, its customer, the conversation id nor the IP.
     """
     with session_scope(url) as session:
-        pairs = _subjects(order_id, _owner(session, order_id), sender, client_ip)
+        pairs = _subjects(order_id, _owner(session, order_id, url), sender, client_ip)
         return _active_lock(session, pairs, now)
 
 
@@ -204,7 +214,7 @@ def begin(
     concurrent checks see each other.
     """
     with session_scope(url) as session:
-        customer_id = _owner(session, order_id)
+        customer_id = _owner(session, order_id, url)
         pairs = _subjects(order_id, customer_id, sender, client_ip)
         until = _active_lock(session, pairs, now)
         attempt = VerificationAttempt(

@@ -299,9 +299,7 @@ def _judge_needs(turn: _Turn) -> tuple[set[str], list[str]]:
     return met_now, [n for n in needs if n not in met]
 
 
-def _judge_pace(
-    turn: _Turn, met_now: set[str], new_facts: list[str], missing: list[str]
-) -> None:
+def _judge_pace(turn: _Turn, met_now: set[str], new_facts: list[str], missing: list[str]) -> None:
     """Questions to the customer, a remedy early enough, progress towards what is missing."""
     situation_needs = set(_content()["situations"][turn.sc.situation].get("needs") or [])
     if turn.reading.cues["engage"]:

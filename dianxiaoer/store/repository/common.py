@@ -12,9 +12,10 @@ that was made.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Insert, Table, insert
 from sqlalchemy.exc import IntegrityError
@@ -108,6 +109,23 @@ def _remember(session: Session, key: EffectKey | None, value):
         assert row is not None  # `_done_before` took the key in this transaction
         row.result = {"value": value}
     return value
+
+
+T = TypeVar("T")
+
+
+def once(
+    url: str | None, key: EffectKey | None, now: datetime, change: Callable[[Session], T]
+) -> T:
+    """`change(session)` in one transaction, its result remembered under `key`.
+
+    When `key` was done before, that first result instead (and `change` does not run).
+    """
+    with session_scope(url) as session:
+        done = _done_before(session, key, now)
+        if done is not _NOT_DONE:
+            return done
+        return _remember(session, key, change(session))
 
 
 def side_effect(key: EffectKey, url: str | None = None):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from dianxiaoer.store.db import session_scope
 from dianxiaoer.store.models import Ticket
-from dianxiaoer.store.repository.common import _NOT_DONE, EffectKey, _done_before, _remember
+from dianxiaoer.store.repository.common import EffectKey, once
 from dianxiaoer.store.repository.tickets import TicketView, _add_ticket
 
 
@@ -28,26 +28,23 @@ def create_complaint(
 
     Once per `key`.
     """
-    with session_scope(url) as session:
-        done = _done_before(session, key, now)
-        if done is not _NOT_DONE:
-            return done
-        return _remember(
+    return once(
+        url,
+        key,
+        now,
+        lambda session: _add_ticket(
             session,
-            key,
-            _add_ticket(
-                session,
-                "complaint",
-                now,
-                order_id,
-                customer_id,
-                priority,
-                details,
-                conversation_id=conversation_id,
-                psychology=psychology,
-                anger=anger,
-            ),
-        )
+            "complaint",
+            now,
+            order_id,
+            customer_id,
+            priority,
+            details,
+            conversation_id=conversation_id,
+            psychology=psychology,
+            anger=anger,
+        ),
+    )
 
 
 def complaints_of(

@@ -7,15 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from dianxiaoer.store.db import session_scope
 from dianxiaoer.store.models import Coupon
-from dianxiaoer.store.repository.common import (
-    _NOT_DONE,
-    EffectKey,
-    _done_before,
-    _number,
-    _remember,
-)
+from dianxiaoer.store.repository.common import EffectKey, _number, once
 
 
 def _add_coupon(
@@ -55,9 +48,11 @@ def issue_coupon(
     key: EffectKey | None = None,
 ) -> str:
     """Issue a coupon; returns its code (once per `key`)."""
-    with session_scope(url) as session:
-        done = _done_before(session, key, now)
-        if done is not _NOT_DONE:
-            return done
-        code = _add_coupon(session, customer_id, amount, min_spend, valid_days, reason, now)
-        return _remember(session, key, code)
+    return once(
+        url,
+        key,
+        now,
+        lambda session: _add_coupon(
+            session, customer_id, amount, min_spend, valid_days, reason, now
+        ),
+    )

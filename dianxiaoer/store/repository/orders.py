@@ -2,6 +2,12 @@
 
 Cancelling, changing the address and urging delivery (催件) are order commands; returns,
 invoices and complaints about an order have their own modules.
+
+With `ORDER_SOURCE=http` the orders live in the shop's own order system
+(`dianxiaoer.store.order_source`, docs/order-api.md): reads, cancelling and the address go
+there, and the order seen is recorded here as a shadow row (ids, owner, status; no phone
+or address) so the assistant's own records — tickets, coupons, ratings, handoffs — can
+name it. A caller that passes a store `url` always means that store.
 """
 
 from __future__ import annotations
@@ -10,15 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from dianxiaoer.store import order_source
 from dianxiaoer.store.db import session_scope
-from dianxiaoer.store.models import Order, OrderItem, ReturnRequest, Shipment, Ticket
-from dianxiaoer.store.repository.common import _NOT_DONE, EffectKey, _done_before, _remember
+from dianxiaoer.store.models import Customer, Order, OrderItem, ReturnRequest, Shipment, Ticket
+from dianxiaoer.store.repository.common import EffectKey, insert_ignore, once
 from dianxiaoer.store.repository.coupons import _add_coupon
 from dianxiaoer.store.repository.returns import ReturnView
-from dianxiaoer.store.repository.tickets import TicketView, _add_ticket
+from dianxiaoer.store.repository.tickets import TicketView, _add_ticket, forward_ticket
 
 
 @dataclass(frozen=True)
@@ -141,8 +148,71 @@ def _load(session: Session, order_id: str) -> Order | None:
     )
 
 
+def _tickets_of(session: Session, order_id: str) -> tuple[TicketView, ...]:
+    return tuple(
+        TicketView(t.number, t.kind, t.status, t.priority, t.created_at)
+        for t in session.scalars(
+            select(Ticket).where(Ticket.order_id == order_id).order_by(Ticket.created_at)
+        )
+    )
+
+
+def _with_local_records(view: OrderView, url: str | None = None) -> OrderView:
+    """An order of the order system, with the assistant's tickets and invoice request.
+
+    Records the shadow rows first (customer and order, inserted once, the status kept
+    current for the invoice rules); the customer's phone and address stay in the order
+    system.
+    """
+    with session_scope(url) as session:
+        insert_ignore(
+            session,
+            Customer,
+            {
+                "id": view.customer_id,
+                "name": view.customer_name[:64],
+                "phone": "",
+                "vip_level": "VIP" if view.is_vip else "普通会员",
+                "created_at": view.created_at,
+            },
+        )
+        insert_ignore(
+            session,
+            Order,
+            {
+                "id": view.id,
+                "customer_id": view.customer_id,
+                "status": view.status,
+                "created_at": view.created_at,
+                "total": view.total,
+            },
+        )
+        session.execute(
+            update(Order)
+            .where(Order.id == view.id, Order.status != view.status)
+            .values(status=view.status)
+            .execution_options(synchronize_session=False)
+        )
+        invoiced = session.scalar(select(Order.invoice_requested).where(Order.id == view.id))
+        return OrderView(
+            **{
+                **view.__dict__,
+                "invoice_requested": view.invoice_requested or bool(invoiced),
+                "tickets": _tickets_of(session, view.id),
+            }
+        )
+
+
 def find_order(order_id: str, url: str | None = None) -> OrderView | None:
-    """The order, or None if there is no such order."""
+    """The order, or None if there is no such order.
+
+    From the configured order source; raises `OrderSourceUnavailable` (a `DBAPIError`,
+    like a store outage) when the order system cannot be reached.
+    """
+    source = order_source.remote(url)
+    if source is not None:
+        view = source.find_order(order_id)
+        return None if view is None else _with_local_records(view)
     with session_scope(url) as session:
         order = _load(session, order_id)
         if order is None:
@@ -156,12 +226,7 @@ def find_order(order_id: str, url: str | None = None) -> OrderView | None:
                 .order_by(ReturnRequest.created_at)
             )
         )
-        tickets = tuple(
-            TicketView(t.number, t.kind, t.status, t.priority, t.created_at)
-            for t in session.scalars(
-                select(Ticket).where(Ticket.order_id == order_id).order_by(Ticket.created_at)
-            )
-        )
+        tickets = _tickets_of(session, order_id)
         return OrderView(
             **{
                 **view.__dict__,
@@ -184,6 +249,9 @@ class OrderSummary:
 
 def orders_of(customer_id: str, url: str | None = None) -> list[OrderSummary]:
     """The customer's orders, newest first (for the shop's order page)."""
+    source = order_source.remote(url)
+    if source is not None:
+        return source.orders_of(customer_id)
     with session_scope(url) as session:
         orders = session.scalars(
             select(Order)
@@ -211,26 +279,33 @@ def cancel_order(
 
     Returns "cancelled", "refund" (it was paid: the payment is refunded) or "shipped"
     (too late: the return path applies). With a `key` done before, the first answer
-    (a retried "refund" stays "refund").
+    (a retried "refund" stays "refund"; the order system gets the key as its idempotency
+    key).
     """
-    with session_scope(url) as session:
-        done = _done_before(session, key, now)
-        if done is not _NOT_DONE:
-            return done
+    source = order_source.remote(url)
+    if source is not None:
+        return source.cancel_order(order_id, now, order_source.idempotency_key(key))
+
+    def change(session: Session) -> str:
         order = session.get(Order, order_id)
         if order is None:
             raise ValueError("no such order")
         if order.status in {"shipped", "signed"}:
-            return _remember(session, key, "shipped")
+            return "shipped"
         if order.status == "cancelled":
-            return _remember(session, key, "cancelled")
+            return "cancelled"
         was_paid = order.status == "paid"
         order.status, order.cancelled_at = "cancelled", now
-        return _remember(session, key, "refund" if was_paid else "cancelled")
+        return "refund" if was_paid else "cancelled"
+
+    return once(url, key, now, change)
 
 
 def change_address(order_id: str, address: str, url: str | None = None) -> bool:
     """Change the delivery address of an order that has not shipped; False if too late."""
+    source = order_source.remote(url)
+    if source is not None:
+        return source.change_address(order_id, address)
     with session_scope(url) as session:
         order = session.get(Order, order_id)
         if order is None:
@@ -265,7 +340,9 @@ def urge_delivery(
     """Open the 催件 ticket and issue its coupon (amount, min spend, valid days, reason).
 
     One transaction, so a failure leaves neither; an order with an open 催件 ticket gets
-    no second one (nor a coupon), whichever conversation asks.
+    no second one (nor a coupon), whichever conversation asks. With an order system the
+    ticket is filed there too, before this transaction commits: if the system cannot be
+    reached, neither is kept and the customer hears the outage apology.
     """
     with session_scope(url) as session:
         existing = session.scalar(
@@ -276,6 +353,7 @@ def urge_delivery(
         if existing:
             return Urge(existing, None, True)
         ticket = _add_ticket(session, "urge", now, order_id, customer_id, priority, details)
+        forward_ticket(ticket, "urge", order_id, customer_id, priority, details, now, url)
         code = None
         if coupon:
             amount, min_spend, valid_days, reason = coupon

@@ -6,15 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from dianxiaoer.store.db import session_scope
+from sqlalchemy.orm import Session
+
+from dianxiaoer.store import order_source
 from dianxiaoer.store.models import OrderItem, ReturnRequest
-from dianxiaoer.store.repository.common import (
-    _NOT_DONE,
-    EffectKey,
-    _done_before,
-    _number,
-    _remember,
-)
+from dianxiaoer.store.repository.common import EffectKey, _number, once
 
 
 @dataclass(frozen=True)
@@ -35,11 +31,18 @@ def create_return(
     url: str | None = None,
     key: EffectKey | None = None,
 ) -> str:
-    """Record a return request for one item; returns the RMA number (once per `key`)."""
-    with session_scope(url) as session:
-        done = _done_before(session, key, now)
-        if done is not _NOT_DONE:
-            return done
+    """Record a return request for one item; returns the RMA number (once per `key`).
+
+    With `ORDER_SOURCE=http` the return is filed with the shop's order system (the key is
+    its idempotency key) and shows in the order it answers.
+    """
+    source = order_source.remote(url)
+    if source is not None:
+        return source.create_return(
+            order_id, item_id, reason, now, order_source.idempotency_key(key)
+        )
+
+    def change(session: Session) -> str:
         item = session.get(OrderItem, item_id)
         if item is None or item.order_id != order_id:
             raise ValueError("item does not belong to the order")
@@ -55,4 +58,6 @@ def create_return(
                 updated_at=now,
             )
         )
-        return _remember(session, key, rma)
+        return rma
+
+    return once(url, key, now, change)

@@ -8,15 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dianxiaoer.store import order_source
 from dianxiaoer.store.db import session_scope
 from dianxiaoer.store.models import Ticket
-from dianxiaoer.store.repository.common import (
-    _NOT_DONE,
-    EffectKey,
-    _done_before,
-    _number,
-    _remember,
-)
+from dianxiaoer.store.repository.common import EffectKey, _number, once
 
 
 @dataclass(frozen=True)
@@ -71,6 +66,29 @@ def _add_ticket(
     return number
 
 
+def forward_ticket(
+    number: str,
+    kind: str,
+    order_id: str | None,
+    customer_id: str | None,
+    priority: str,
+    details: dict | None,
+    now: datetime,
+    url: str | None = None,
+) -> None:
+    """File a new ticket with the shop's order system when it is one the system acts on.
+
+    Only with `ORDER_SOURCE=http`, for `order_source.FORWARDED_TICKETS` about an order.
+    Called inside the ticket's transaction, so a failure keeps neither; the ticket number
+    is the order system's idempotency key, so a resend is one ticket there.
+    """
+    if kind not in order_source.FORWARDED_TICKETS or not order_id:
+        return
+    source = order_source.remote(url)
+    if source is not None:
+        source.file_ticket(number, kind, order_id, customer_id, priority, details or {}, now)
+
+
 def create_ticket(
     kind: str,
     now: datetime,
@@ -86,10 +104,8 @@ def create_ticket(
 
     Kinds: urge (催件), complaint, invoice, handoff, aftersale, feedback, retention.
     """
-    with session_scope(url) as session:
-        done = _done_before(session, key, now)
-        if done is not _NOT_DONE:
-            return done
+
+    def change(session: Session) -> str:
         number = _add_ticket(
             session,
             kind,
@@ -100,7 +116,10 @@ def create_ticket(
             details,
             conversation_id=conversation_id,
         )
-        return _remember(session, key, number)
+        forward_ticket(number, kind, order_id, customer_id, priority, details, now, url)
+        return number
+
+    return once(url, key, now, change)
 
 
 def open_ticket_for(order_id: str, kind: str, url: str | None = None) -> str | None:

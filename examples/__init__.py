@@ -1,0 +1,1 @@
+"""Examples for shops: sample import files and the example order service."""
