@@ -81,6 +81,9 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "orders.address_change_before": str,
     "orders.merge_shipping": str,
     "orders.recipient_change_before": str,
+    "orders.id_pattern": str,
+    "orders.id_format": str,
+    "orders.id_example": str,
     "price_protection.days": int,
     "price_protection.excludes": list,
     "price_protection.claim": str,
@@ -198,6 +201,27 @@ class Policy:
             if key.startswith("order_api.") and key != "order_api.retries" and self.get(key) <= 0:
                 raise PolicyError(f"{source}: '{key}' must be positive")
         self._check_answer_facts()
+        self._check_order_ids()
+
+    def _check_order_ids(self) -> None:
+        """The order-number pattern compiles, has no groups and is not too loose."""
+        pattern = self["orders.id_pattern"]
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise PolicyError(
+                f"{self.source}: 'orders.id_pattern' is not a regular expression: {exc}"
+            ) from exc
+        if compiled.groups:
+            raise PolicyError(f"{self.source}: 'orders.id_pattern' must not have groups ( )")
+        # the example is not required to match: the admin page changes one value at a
+        # time, and the pattern and its example could then never change together
+        # a phone tail or a price must never be read as an order number
+        if any(compiled.fullmatch(s) for s in ("1234", "12345", "2026", "199")):
+            raise PolicyError(
+                f"{self.source}: 'orders.id_pattern' {pattern!r} also matches short numbers "
+                "such as phone tails; make it at least 6 characters long"
+            )
 
     def _check_answer_facts(self) -> None:
         """The structured facts FAQ answers quote (return fees, regions, courier, tiers)."""
@@ -306,6 +330,8 @@ class Policy:
             "cancel_before": self["orders.cancel_before"],
             "address_change_before": self["orders.address_change_before"],
             "merge_shipping": self["orders.merge_shipping"],
+            "order_id_format": self["orders.id_format"],
+            "order_id_example": self["orders.id_example"],
             "price_protect_days": self["price_protection.days"],
             "price_protect_excludes": "、".join(self["price_protection.excludes"]),
             "coupon_rule": self["coupons.rule"],
@@ -448,3 +474,12 @@ def get_policy() -> Policy:
     if not any(stamp):
         raise PolicyError(f"cannot read policy file {path}")
     return _cached(str(path), stamp, str(overrides), file_stamp(overrides))
+
+
+def order_id_regex(policy: Policy | None = None) -> str:
+    """The policy's order-number pattern, standing alone (not inside a longer code).
+
+    Used by the form's answer check and, through `make data`, as the NLU regex.
+    """
+    pattern = (policy or get_policy())["orders.id_pattern"]
+    return rf"(?<![0-9A-Za-z])(?:{pattern})(?![0-9A-Za-z])"

@@ -10,17 +10,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+from dianxiaoer.core.policy import order_id_regex
 from dianxiaoer.shop.orders import check_delay, check_no_reason_return, delay_coupon, format_local
 
-ORDER_ID_RE = re.compile(r"(?<!\d)(\d{12})(?!\d)")
 PHONE_TAIL_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
+@lru_cache(maxsize=4)
+def _order_id_re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
 def extract_order_id(text: Any) -> str | None:
-    """The 12-digit order number in an answer, if there is exactly one."""
-    found = ORDER_ID_RE.findall(str(text or ""))
+    """The order number in an answer (the policy's `orders.id_pattern`), if exactly one."""
+    found = _order_id_re(order_id_regex()).findall(str(text or ""))
     return found[0] if len(set(found)) == 1 else None
 
 

@@ -248,6 +248,19 @@ def test_policy_wordings_keep_their_placeholders(shop_files):
     assert get_policy()["resilience.holding_reply"].endswith("{hotline}")
 
 
+def test_the_order_number_format_is_a_pattern_not_a_wording(shop_files):
+    """`{11}` in a pattern is a count, not a placeholder; a loose pattern is refused."""
+    store = PolicyStore()
+    for pattern, reason in [("\\d+", "short numbers"), ("QH(\\d{11}", "not a regular")]:
+        with pytest.raises(EditError, match=reason):
+            store.set("orders.id_pattern", pattern)
+    assert not shop_files["SHOP_POLICY_OVERRIDES"].exists()
+    store.set("orders.id_pattern", "QH\\d{11}")
+    store.set("orders.id_example", "QH20261201001")
+    assert get_policy().reply_values()["order_id_example"] == "QH20261201001"
+    assert get_policy()["orders.id_pattern"] == "QH\\d{11}"
+
+
 def test_an_extra_check_refuses_what_the_web_app_would(shop_files):
     from dianxiaoer.core.policy import PolicyError
 

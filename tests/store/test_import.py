@@ -44,6 +44,23 @@ def url(tmp_path):
     return url
 
 
+SHOP_ORDER_NUMBERS = """\
+orders:
+  id_pattern: 'QH\\d{11}'
+  id_format: QH加11位数字
+  id_example: QH20261201001
+"""
+
+
+@pytest.fixture(autouse=True)
+def shop_order_numbers(tmp_path, monkeypatch):
+    """The example shop's order numbers (QH + 11 digits), as its policy overrides say."""
+    overrides = tmp_path / "policy_shop.yml"
+    overrides.write_text(SHOP_ORDER_NUMBERS, encoding="utf-8")
+    monkeypatch.setenv("SHOP_POLICY_OVERRIDES", str(overrides))
+    return overrides
+
+
 @pytest.fixture
 def vocab(tmp_path):
     """Where the imported product names go."""
@@ -217,6 +234,8 @@ def test_bad_orders_report_every_line_and_write_nothing(tmp_path, url, vocab):
         'bad.jsonl:4: customer.phone "12" is not a phone number',
         'bad.jsonl:4: created_at "yesterday" is not a date/time',
         'bad.jsonl:4: payment.failure_reason "tired" is not one of limit',
+        """bad.jsonl:2: id "X2" is not of this shop's order-number format (policy \
+orders.id_pattern QH\\d{11}, e.g. QH20261201001)""",
     ]:
         assert expected in text, expected
     assert _count(url, Order) == 0 and _count(url, Customer) == 0
@@ -372,3 +391,19 @@ def test_cli_exit_codes_and_output(tmp_path, url, vocab, monkeypatch, capsys):
     assert "orders: 5 inserted, 0 updated" in capsys.readouterr().out
     assert main(["import-orders", str(copy)]) == 0
     assert "orders: 0 inserted, 5 updated" in capsys.readouterr().out
+
+
+def test_orders_not_of_the_policys_number_format_are_refused(
+    tmp_path, url, vocab, shop_order_numbers
+):
+    """With the shipped policy (12 digits) the example shop's QH numbers are refused, each
+    with its line: customers could not name those orders."""
+    shop_order_numbers.unlink()
+    import_catalogue(EXAMPLES / "products.csv", url, vocab)
+    with pytest.raises(ImportFailed) as failed:
+        import_orders(EXAMPLES / "orders.jsonl", url)
+    refused = [e for e in failed.value.errors if "order-number format" in e]
+    assert len(refused) == len((EXAMPLES / "orders.jsonl").read_text().splitlines())
+    assert refused[0].startswith('orders.jsonl:1: id "QH20261201001"')
+    assert "e.g. 202611010001" in refused[0]
+    assert _count(url, Order) == 0

@@ -78,3 +78,49 @@ def test_settings_defaults(monkeypatch):
     assert settings.tracker_db == PROJECT_ROOT / ".rasa" / "tracker.db"
     monkeypatch.setenv("RASA_PORT", "6005")
     assert get_settings().rasa_port == 6005
+
+
+@pytest.mark.parametrize(
+    "pattern, example, message",
+    [
+        ("QH(\\d{11}", "QH20261201001", "not a regular expression"),
+        ("QH(\\d{11})", "QH20261201001", "must not have groups"),
+        ("\\d+", "202611010001", "short numbers"),
+    ],
+)
+def test_order_number_format_is_checked(tmp_path: Path, pattern, example, message):
+    data = yaml.safe_load(POLICY.read_text(encoding="utf-8"))
+    data["orders"].update(id_pattern=pattern, id_example=example)
+    custom = tmp_path / "policy.yml"
+    custom.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyError, match=message):
+        load_policy(custom)
+
+
+def test_a_shops_order_numbers_are_read_and_described(tmp_path: Path, monkeypatch):
+    """The order-number format is the policy's: the form's check and the replies follow
+    the shop's overrides at once (the NLU regex after `make data` and training)."""
+    from dianxiaoer.rasa_plugins.knowledge_nlu import render
+    from dianxiaoer.shop.journeys import extract_order_id
+
+    assert extract_order_id("订单202611010001到哪了") == "202611010001"
+    assert extract_order_id("QH20261201001") is None
+    overrides = tmp_path / "policy_shop.yml"
+    overrides.write_text(
+        "orders:\n  id_pattern: 'QH\\d{11}'\n  id_format: QH加11位数字\n"
+        "  id_example: QH20261201001\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SHOP_POLICY_OVERRIDES", str(overrides))
+    assert extract_order_id("订单QH20261201001到哪了") == "QH20261201001"
+    assert extract_order_id("202611010001") is None
+    assert extract_order_id("XQH20261201001") is None  # inside a longer code
+    values = get_policy().reply_values()
+    assert (values["order_id_format"], values["order_id_example"]) == (
+        "QH加11位数字",
+        "QH20261201001",
+    )
+    regex = yaml.safe_load(render({}, "(?<![0-9A-Za-z])(?:QH\\d{11})(?![0-9A-Za-z])"))["nlu"]
+    assert regex == [
+        {"regex": "order_id", "examples": "- (?<![0-9A-Za-z])(?:QH\\d{11})(?![0-9A-Za-z])\n"}
+    ]

@@ -246,9 +246,27 @@ def _shipment(row: Row, where: str, value: Any) -> dict[str, Any] | None:
     return shipment
 
 
+def _order_number_problem(order_id: str) -> str | None:
+    """Why customers could not name this order, if its id is not of the policy's format."""
+    from dianxiaoer.core.policy import get_policy
+
+    policy = get_policy()
+    pattern = policy["orders.id_pattern"]
+    if re.fullmatch(pattern, order_id):
+        return None
+    return (
+        f"id {shown(order_id)} is not of this shop's order-number format (policy "
+        f"orders.id_pattern {pattern}, e.g. {policy['orders.id_example']}): customers "
+        "naming it would not be understood; set orders.id_pattern first (docs/own-shop.md)"
+    )
+
+
 def _order(row: Row) -> OrderSpec:
     _unknown(row, row.values, ORDER_KEYS)
     order_id = _identifier(row, "id", 20)
+    problem = _order_number_problem(order_id) if order_id else None
+    if problem:
+        row.fail(problem)
     customer_id, customer = _customer(row)
     status = _choice(row, "status", STATUSES)
     times = {key: row.moment(key, required=key == "created_at") for key in ORDER_TIMES}
