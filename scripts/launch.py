@@ -315,6 +315,7 @@ def run(launcher: Launcher) -> None:
     actions:   http://localhost:{actions_port}/health
     shop page: http://localhost:{web_port}/   (widget: /widget.js)
     console:   http://localhost:{web_port}/console   (demo agent tokens: demo-wangfang, demo-liuyang, demo-chenjing)
+    admin:     http://localhost:{web_port}/admin     (FAQ and policy; demo admin token: demo-zhaomin)
     Listening on {rasa_host} (Rasa), {web_host} (web app), {actions_host} (actions).
 {demo_note}
     Ctrl-C stops all three."""  # noqa: E501 (the block as printed)

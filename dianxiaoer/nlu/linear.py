@@ -30,7 +30,9 @@ from dianxiaoer.core.text import strip_courtesy
 # Order numbers, tracking numbers and phone numbers differ in every message; as n-grams
 # they would be noise the classifier learns by heart. One placeholder keeps "there was a
 # long number here", which matters (查单 with a number vs. a question about shipping).
-_LONG_NUMBER = re.compile(r"\d{5,}")
+# A short letter prefix belongs to the code (SF…, a shop's QH…): without it a shop whose
+# order numbers start with letters would read as gibberish. Applied to lower-cased text.
+_LONG_NUMBER = re.compile(r"(?<![a-z])[a-z]{0,3}\d{5,}")
 _SPACES = re.compile(r"\s+")
 NUMBER_PLACEHOLDER = "#"
 

@@ -317,6 +317,7 @@ class InputGuard(_Untrained):
     def process(self, messages: list[Message]) -> list[Message]:
         """Override the intent of meaningless, identifier-only and furious messages."""
         for message in messages:
+            _prefer_order_numbers(message)
             info = message.get(INPUT_KEY) or {}
             text = message.get(TEXT) or ""
             if info.get("meaningful") is False or not text.strip():
@@ -344,6 +345,25 @@ class InputGuard(_Untrained):
         intent = {"name": name, "confidence": 1.0}
         message.set(INTENT, intent, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+
+
+def _prefer_order_numbers(message: Message) -> None:
+    """One reading of a code: where an order number is also read as a tracking number.
+
+    A shop's order numbers may look like tracking numbers (QH20261201001 matches both
+    regexes); the shop's own format (orders.id_pattern) wins.
+    """
+    entities = message.get(ENTITIES) or []
+    orders = {(e["start"], e["end"]) for e in entities if e.get("entity") == "order_id"}
+    if not orders:
+        return
+    kept = [
+        e
+        for e in entities
+        if not (e.get("entity") == "tracking_number" and (e["start"], e["end"]) in orders)
+    ]
+    if len(kept) != len(entities):
+        message.set(ENTITIES, kept, add_to_output=True)
 
 
 COMPLAINT_INTENT = "file_complaint"

@@ -137,3 +137,15 @@ def test_guard_labels_bare_order_numbers_inform():
     InputGuard({}).process([message])
     assert message.get("intent") == {"name": "inform", "confidence": 1.0}
     assert message.get("entities")  # entities kept
+
+
+def test_an_order_number_is_not_also_a_tracking_number():
+    """A shop's QH… order numbers also match the tracking-number regex: one reading."""
+    order = {"entity": "order_id", "start": 3, "end": 16, "value": "QH20261201001"}
+    tracking = {**order, "entity": "tracking_number"}
+    other = {"entity": "tracking_number", "start": 20, "end": 35, "value": "SF1234567890123"}
+    message = Message(data={"text": "那订单QH20261201001呢 SF1234567890123"})
+    message.set("intent", {"name": "inform", "confidence": 0.9})
+    message.set("entities", [order, tracking, other])
+    InputGuard({}).process([message])
+    assert message.get("entities") == [order, other]

@@ -51,6 +51,10 @@ def model() -> LinearIntentModel:
 def test_prepare_folds_long_numbers_and_spaces():
     assert prepare("订单 202611010001  到哪了") == "订单 # 到哪了"
     assert prepare("尾号1234") == "尾号1234"  # four digits are a phone tail, kept
+    # a letter prefix is part of the code: a shop's QH… numbers, a courier's SF…
+    assert prepare("那订单QH20261201001呢") == "那订单#呢"
+    assert prepare("单号SF1234567890123") == "单号#"
+    assert prepare("iphone15 pro") == "iphone15 pro"
 
 
 def test_char_ngrams_counts_every_length():
