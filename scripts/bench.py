@@ -277,26 +277,10 @@ def ensure_stock_model() -> None:
 
 
 def project_model_is_current() -> bool:
-    """scripts/train.sh's stamp check, without generating or training anything."""
-    files = []
-    for rel in ("config.yml", "domain.yml", "requirements.lock"):
-        files.append(ROOT / rel)
-    for rel in ("data", "knowledge", "dianxiaoer/nlu", ".build/jieba"):
-        files += [
-            p
-            for p in (ROOT / rel).rglob("*")
-            if p.is_file()
-            and p.suffix in {".yml", ".py", ".txt", ".lock"}
-            # the shop's FAQ overrides reach the model through data/nlu (train.sh)
-            and p != ROOT / "knowledge" / "faq_shop.yml"
-        ]
-    files += [ROOT / "dianxiaoer/core/text.py", ROOT / "dianxiaoer/knowledge/vocabulary.py"]
-    # same digest as `sort | xargs sha256sum | sha256sum` in scripts/train.sh
-    names = sorted(str(p.relative_to(ROOT)) for p in files)
-    listing = "".join(
-        f"{hashlib.sha256((ROOT / n).read_bytes()).hexdigest()}  {n}\n" for n in names
-    )
-    want = hashlib.sha256(listing.encode()).hexdigest()
+    """Whether models/ holds the model of today's data: scripts/train.sh's own stamp."""
+    want = subprocess.run(
+        ["scripts/train.sh", "--stamp"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     stamp = ROOT / "models" / "dianxiaoer.sha256"
     return stamp.exists() and stamp.read_text().strip() == want
 
