@@ -346,6 +346,16 @@ def shop_faq_file() -> Path:
     return get_settings().shop_faq_overrides
 
 
+def _read_yaml(path: Path) -> Any:
+    """A knowledge file's YAML ({} when empty); KnowledgeError when unreadable or invalid."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise KnowledgeError(f"cannot read {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path} is not valid YAML: {exc}") from exc
+
+
 def load_overrides(path: Path) -> tuple[list[Entry], frozenset[str]]:
     """(entries, ids disabled) of a shop overrides file (SHOP_FAQ_OVERRIDES).
 
@@ -353,12 +363,7 @@ def load_overrides(path: Path) -> tuple[list[Entry], frozenset[str]]:
     `disabled: true` that hides the entry (kept whole in the file, so it can be enabled
     again). An empty file has no entries.
     """
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise KnowledgeError(f"cannot read {path}: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{path} is not valid YAML: {exc}") from exc
+    doc = _read_yaml(path)
     raw_entries = doc.get("entries", []) if isinstance(doc, dict) else None
     if not isinstance(raw_entries, list):
         raise KnowledgeError(f"{path}: 'entries' must be a list")
@@ -404,13 +409,8 @@ def load_entries(
     entries: list[Entry] = []
     for kind, filename in FILES.items():
         path = directory / filename
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise KnowledgeError(f"cannot read {path}: {exc}") from exc
-        except yaml.YAMLError as exc:
-            raise KnowledgeError(f"{path} is not valid YAML: {exc}") from exc
-        raw_entries = doc.get("entries")
+        doc = _read_yaml(path)
+        raw_entries = doc.get("entries") if isinstance(doc, dict) else None
         if not isinstance(raw_entries, list) or not raw_entries:
             raise KnowledgeError(f"{path}: 'entries' must be a non-empty list")
         entries += [_parse_entry(kind, raw, doc, str(path.name)) for raw in raw_entries]
