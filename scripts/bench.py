@@ -192,15 +192,13 @@ def stock_inputs() -> list[Path]:
     return files + sorted(p for p in (ROOT / "data").rglob("*") if p.is_file())
 
 
+#: Quiet logs in every server and training process.
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+
+
 def base_env() -> dict[str, str]:
     """Environment shared by every server and training process."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-    }
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", **QUIET}
     env.pop("DATABASE_URL", None)
     return env
 
@@ -298,17 +296,14 @@ class Servers:
         # agents on duty around the clock (as in the tests), so the replies do not depend
         # on the hour the benchmark runs at
         policy = stack.round_the_clock_policy(tmp)
-        self.env = {
-            **base_env(),
-            "ACTIONS_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
-            "TRACKER_DIALECT": "sqlite",
-            "TRACKER_DB": str(tmp / "tracker.db"),
-            "SHOP_DB": str(tmp / "shop.db"),
-            "UNANSWERED_LOG": str(tmp / "unanswered.jsonl"),
-            "SHOP_POLICY_FILE": str(policy),
+        self.env = stack.isolated_env(
+            tmp,
+            self.actions_port,
+            **QUIET,
+            SHOP_POLICY_FILE=str(policy),
             # the 回访 reminder stays out of the measured minutes
-            "FOLLOWUP_DELAY_SECONDS": "7200",
-        }
+            FOLLOWUP_DELAY_SECONDS="7200",
+        )
         self.procs: list[subprocess.Popen] = []
         self.rasa: subprocess.Popen | None = None
         # profile mode: called with the Rasa pid right after its start (py-spy attach)

@@ -46,6 +46,27 @@ def round_the_clock_policy(directory: Path) -> Path:
     return path
 
 
+def isolated_env(tmp: Path, actions_port: int, **overrides: str) -> dict[str, str]:
+    """The current environment, adapted for servers of their own, then `overrides`.
+
+    Rasa calls the action server on `actions_port`; the tracker store, shop store and
+    unanswered log are files in `tmp` (never the developer's DATABASE_URL).
+    """
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
+        "TRACKER_DIALECT": "sqlite",
+        "TRACKER_DB": str(tmp / "tracker.db"),
+        "SHOP_DB": str(tmp / "shop.db"),
+        "UNANSWERED_LOG": str(tmp / "unanswered.jsonl"),
+    }
+    env.pop("DATABASE_URL", None)
+    env.update(overrides)
+    return env
+
+
 def prepare_store(env: dict[str, str]) -> None:
     """Migrate the shop store named in `env` and load the demo data (`make store`)."""
     subprocess.run(

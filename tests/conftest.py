@@ -102,29 +102,22 @@ def servers(trained_model: Path, tmp_path_factory) -> Servers:
     and the web app (shop page, widget, agent console) once per session."""
     tmp = tmp_path_factory.mktemp("servers")
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
-        "TRACKER_DIALECT": "sqlite",
-        "TRACKER_DB": str(tmp / "tracker.db"),
-        "SHOP_DB": str(tmp / "shop.db"),
-        "UNANSWERED_LOG": str(tmp / "unanswered.jsonl"),
-        "SHOP_TOKEN_SECRET": E2E_TOKEN_SECRET,
+    env = stack.isolated_env(
+        tmp,
+        actions_port,
+        SHOP_TOKEN_SECRET=E2E_TOKEN_SECRET,
         # the 回访 reminder comes back after 3 s instead of the policy's minutes; the web
         # app's recovery of lost reminders stays out of these conversations (tests/scale)
-        "FOLLOWUP_DELAY_SECONDS": "3",
-        "FOLLOWUP_RECOVERY_GRACE_SECONDS": "3600",
+        FOLLOWUP_DELAY_SECONDS="3",
+        FOLLOWUP_RECOVERY_GRACE_SECONDS="3600",
         # agents are on duty around the clock in tests, so handoffs queue whatever the hour
-        "SHOP_POLICY_FILE": str(stack.round_the_clock_policy(tmp)),
-        "RASA_PORT": str(rasa_port),
-        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "RASA_API_TOKEN": E2E_RASA_API_TOKEN,
-        "WEB_PORT": str(web_port),
-        "WEB_HOST": "127.0.0.1",
-    }
-    env.pop("DATABASE_URL", None)
+        SHOP_POLICY_FILE=str(stack.round_the_clock_policy(tmp)),
+        RASA_PORT=str(rasa_port),
+        RASA_URL=f"http://127.0.0.1:{rasa_port}",
+        RASA_API_TOKEN=E2E_RASA_API_TOKEN,
+        WEB_PORT=str(web_port),
+        WEB_HOST="127.0.0.1",
+    )
     stack.prepare_store(env)
     procs = [
         stack.spawn(stack.actions_command(actions_port), env, tmp / "actions.log"),

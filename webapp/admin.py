@@ -26,12 +26,13 @@ from typing import Any
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from dianxiaoer.core.policy import Policy, PolicyError, get_policy
+from dianxiaoer.core.policy import Policy, get_policy
 from dianxiaoer.knowledge.base import KnowledgeError
 from dianxiaoer.knowledge.editor import (
     EditError,
     FaqStore,
     PolicyStore,
+    UnknownEntry,
     append_audit,
     collisions,
     needs_training,
@@ -60,12 +61,9 @@ def check_web_values(policy: Policy) -> None:
     """The web app's own rules for its policy values (webapp.security's `security.*`).
 
     The core loader does not know them; `security.limits()` checks them at start, so a
-    change that would stop the web app from starting is refused here.
+    change that would stop the web app from starting is refused here by the same check.
     """
-    for key, expected in security.SECURITY_KEYS.items():
-        value = policy.get(key)
-        if isinstance(value, bool) or not isinstance(value, expected) or value <= 0:
-            raise PolicyError(f"'{key}' must be a positive number")
+    security.limits(policy)
 
 
 def policy_values() -> dict[str, Any]:
@@ -186,7 +184,7 @@ async def faq_status(request: Request, agent: dict, entry_id: str):
     try:
         data = await asyncio.to_thread(_status, agent, entry_id, disabled)
     except (EditError, KnowledgeError) as exc:
-        return refused(str(exc), 404 if "没有编号" in str(exc) else 400)
+        return refused(str(exc), 404 if isinstance(exc, UnknownEntry) else 400)
     return response.json(data, ensure_ascii=False)
 
 
@@ -205,7 +203,7 @@ async def faq_revert(request: Request, agent: dict, entry_id: str):
     try:
         data = await asyncio.to_thread(_revert, agent, entry_id)
     except (EditError, KnowledgeError) as exc:
-        return refused(str(exc), 404 if "没有编号" in str(exc) else 400)
+        return refused(str(exc), 404 if isinstance(exc, UnknownEntry) else 400)
     return response.json(data, ensure_ascii=False)
 
 

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from sanic import Sanic, response
 from sanic.request import Request
 
-from dianxiaoer.core.policy import PolicyError, get_policy
+from dianxiaoer.core.policy import Policy, PolicyError, get_policy
 
 #: security.* keys of config/policy.yml and their types (validated by `limits()`).
 SECURITY_KEYS: dict[str, type[int] | tuple[type[int], type[float]]] = {
@@ -61,9 +61,12 @@ class Limits:
     max_body_bytes: int
 
 
-def limits() -> Limits:
-    """The validated `security` values of the policy (PolicyError when missing or wrong)."""
-    policy = get_policy()
+def limits(policy: Policy | None = None) -> Limits:
+    """The validated `security` values of `policy` (default: the live one).
+
+    PolicyError when one is missing or wrong.
+    """
+    policy = policy or get_policy()
     for key, expected in SECURITY_KEYS.items():
         value = policy.get(key)
         if isinstance(value, bool) or not isinstance(value, expected) or value <= 0:

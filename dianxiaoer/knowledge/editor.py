@@ -85,6 +85,14 @@ class EditError(ValueError):
     """An edit the loaders would refuse; the message says why (shown on the page)."""
 
 
+class UnknownEntry(EditError):
+    """No FAQ entry has this id (the page answers 404 where the id is the resource)."""
+
+    def __init__(self, entry_id: str) -> None:
+        """The message names the id, in the page's words."""
+        super().__init__(f"没有编号为 {entry_id} 的问答")
+
+
 # --------------------------------------------------------------------------- files
 
 
@@ -331,7 +339,7 @@ class FaqStore:
             if is_new and before is not None:
                 raise EditError(f"编号 {entry['id']} 已存在")
             if not is_new and before is None:
-                raise EditError(f"没有编号为 {entry['id']} 的问答")
+                raise UnknownEntry(entry["id"])
             after = {**entry, "disabled": bool(before and before["disabled"])}
             if before is None or {k: before[k] for k in FAQ_FIELDS} != entry:
                 self._write(entry["id"], after)
@@ -342,7 +350,7 @@ class FaqStore:
         with _exclusive(self.overrides):
             before = self.get(entry_id)
             if before is None:
-                raise EditError(f"没有编号为 {entry_id} 的问答")
+                raise UnknownEntry(entry_id)
             if before["disabled"] != disabled:
                 self._write(entry_id, {k: before[k] for k in FAQ_FIELDS} | {"disabled": disabled})
             after = self.get(entry_id)
@@ -357,7 +365,7 @@ class FaqStore:
         with _exclusive(self.overrides):
             before = self.get(entry_id)
             if before is None:
-                raise EditError(f"没有编号为 {entry_id} 的问答")
+                raise UnknownEntry(entry_id)
             if before["origin"] == "新增":
                 raise EditError("店铺新增的问答没有出厂内容：不需要时请停用")
             docs = [d for d in self._override_docs() if d.get("id") != entry_id]

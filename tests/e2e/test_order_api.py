@@ -10,7 +10,6 @@ and started again (the conversation goes on).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import uuid
@@ -40,24 +39,17 @@ def order_stack(request, tmp_path_factory):
     policy["order_api"]["breaker_cooldown_seconds"] = 1
     policy_file.write_text(yaml.safe_dump(policy, allow_unicode=True, sort_keys=False), "utf-8")
     rasa_port, actions_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "ACTIONS_URL": f"http://127.0.0.1:{actions_port}/webhook",
-        "TRACKER_DIALECT": "sqlite",
-        "TRACKER_DB": str(tmp / "tracker.db"),
-        "SHOP_DB": str(tmp / "shop.db"),
-        "UNANSWERED_LOG": str(tmp / "unanswered.jsonl"),
-        "SHOP_POLICY_FILE": str(policy_file),
-        "FOLLOWUP_DELAY_SECONDS": "3600",
-        "RASA_PORT": str(rasa_port),
-        "ORDER_SOURCE": "http",
-        "ORDER_API_URL": service.url,
-        "ORDER_API_TOKEN": TOKEN,
-        "ORDER_API_TIMEOUT_SECONDS": "2",
-    }
-    env.pop("DATABASE_URL", None)
+    env = stack.isolated_env(
+        tmp,
+        actions_port,
+        SHOP_POLICY_FILE=str(policy_file),
+        FOLLOWUP_DELAY_SECONDS="3600",
+        RASA_PORT=str(rasa_port),
+        ORDER_SOURCE="http",
+        ORDER_API_URL=service.url,
+        ORDER_API_TOKEN=TOKEN,
+        ORDER_API_TIMEOUT_SECONDS="2",
+    )
     # the assistant's own store: migrated, no demo orders in it
     subprocess.run(
         [str(ACTIONS_BIN / "python"), "-c", "from dianxiaoer.store.db import upgrade; upgrade()"],

@@ -10,7 +10,6 @@ soon as the first survival test runs and is awaited only by the fault tests.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -24,7 +23,6 @@ import requests
 from tests.conftest import (
     E2E_RASA_API_TOKEN,
     E2E_TOKEN_SECRET,
-    ROOT,
     free_port,
     stack,
 )
@@ -114,18 +112,14 @@ class FaultStack:
         self.actions_url = f"http://127.0.0.1:{self.actions_port}"
         self.tracker_db = tmp / "tracker.db"
         self.outage = ShopOutage(tmp)
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "ACTIONS_URL": f"{self.actions_url}/webhook",
-            "TRACKER_DIALECT": "sqlite",
-            "TRACKER_DB": str(self.tracker_db),
-            "DATABASE_URL": self.outage.url,
-            "UNANSWERED_LOG": str(tmp / "unanswered.jsonl"),
-            "SHOP_TOKEN_SECRET": E2E_TOKEN_SECRET,
-            "FOLLOWUP_DELAY_SECONDS": "600",
-        }
+        # the shop store behind a proxy this fixture can cut (DATABASE_URL wins over SHOP_DB)
+        self.env = stack.isolated_env(
+            tmp,
+            self.actions_port,
+            DATABASE_URL=self.outage.url,
+            SHOP_TOKEN_SECRET=E2E_TOKEN_SECRET,
+            FOLLOWUP_DELAY_SECONDS="600",
+        )
         stack.prepare_store(self.env)
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
