@@ -328,3 +328,104 @@ def test_action_server_window_covers_what_the_actions_look_back_at():
     from dianxiaoer.core.text import SCRIPT_LOOKBACK
 
     assert runtime.ACTION_EVENT_TURNS >= SCRIPT_LOOKBACK
+
+
+# ------------------------------------------ per-message session check and slot validation
+
+
+def _rasas_session_expired(tracker, session_config, now: float) -> bool:
+    """Rasa 3.6's `_has_session_expired`, on Rasa's full fold of the applied events."""
+    from rasa.shared.core.events import UserUttered
+
+    if not session_config.are_sessions_enabled():
+        return False
+    latest = tracker.get_last_event_for(UserUttered)
+    if latest is None:
+        return False
+    return (now - latest.timestamp) / 60 > session_config.session_expiration_time
+
+
+def test_session_check_equals_rasas_at_every_step():
+    import copy
+
+    from rasa.shared.core.domain import SessionConfig
+
+    configs = [SessionConfig(60, True), SessionConfig(0, True), SessionConfig(1, False)]
+    for name, events in (
+        ("session-check", conversation_events()),  # with a restart and rewinds
+        ("session-check-long", long_tracker("x")[2]),
+    ):
+        domain, tracker, _ = long_tracker(name)
+        for event in events:
+            tracker.update(copy.copy(event), domain)
+            assert bool(runtime.applied_events(tracker)) == bool(tracker.applied_events())
+            latest = tracker.latest_message.timestamp
+            for config in configs:
+                for now in (latest + 1, latest + 59 * 60, latest + 61 * 60):
+                    assert runtime.session_expired(tracker, config, now) == (
+                        _rasas_session_expired(tracker, config, now)
+                    ), (event, config, now)
+
+
+def test_validation_tracker_equals_rasas_replay_at_every_step():
+    import copy
+
+    from rasa.shared.core.events import ActiveLoop, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain, tracker, events = long_tracker("validation")
+    extracted = [SlotSet("order_id", "202611020002"), ActiveLoop(None), SlotSet("anger", 2.0)]
+    compared = 0
+    for step, event in enumerate(events):
+        tracker.update(copy.copy(event), domain)
+        if step % 4:
+            continue
+        fast = runtime.validation_tracker(tracker, extracted, domain)
+        slow = DialogueStateTracker.from_events(  # what Rasa 3.6 builds
+            tracker.sender_id,
+            tracker.events_after_latest_restart() + [e for e in extracted if type(e) is SlotSet],
+            slots=domain.slots,
+        )
+        fast_state, slow_state = tracker_state(fast, domain), tracker_state(slow, domain)
+        # a long session's states may come from a checkpoint: the end of the full list
+        fast_states, slow_states = fast_state.pop("past_states"), slow_state.pop("past_states")
+        tail = min(len(fast_states), len(slow_states))
+        assert fast_states[-tail:] == slow_states[-tail:], step
+        assert fast_state == slow_state, step
+        compared += 1
+    assert compared > 50
+    # the tracker itself is left as it was
+    assert tracker.get_slot("order_id") == "202611010001"
+    # after a restart, or with another tracker kind, Rasa's own path runs
+    restarted = DialogueStateTracker("restarted", domain.slots)
+    for event in conversation_events():
+        restarted.update(copy.copy(event), domain)
+    assert runtime.validation_tracker(restarted, extracted, domain) is None
+    tracker.is_rule_tracker = True
+    assert runtime.validation_tracker(tracker, extracted, domain) is None
+
+
+def test_a_turn_after_an_hour_of_silence_starts_a_new_session(trained_model):
+    """The patched session check still starts sessions (processor path, not the helper)."""
+    import asyncio
+    import time
+
+    from rasa.core.agent import Agent
+    from rasa.shared.core.events import SessionStarted
+
+    async def run():
+        agent = Agent.load(str(trained_model))
+        await agent.handle_text("你好", sender_id="expiry")
+        tracker = await agent.tracker_store.retrieve("expiry")
+        first = [e for e in tracker.events if isinstance(e, SessionStarted)]
+        # an hour and a minute of silence: the latest user message is that old
+        for event in tracker.events:
+            event.timestamp -= 61 * 60
+        await agent.tracker_store.save(tracker)
+        await agent.handle_text("七天无理由退货怎么算", sender_id="expiry")
+        tracker = await agent.tracker_store.retrieve_full_tracker("expiry")
+        return first, [e for e in tracker.events if isinstance(e, SessionStarted)]
+
+    first, after = asyncio.run(run())
+    assert len(first) == 1 and len(after) == 2
+    assert time.time() - after[-1].timestamp < 60
