@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import orders
 from actions.common import localized_buttons, question_of, survives_store_outage, user_texts
 from actions.human import hand_over
-from actions.knowledge import answer_entry, clear_answer
+from actions.knowledge import answer_entry, clear_answer, is_annoyed
 from dianxiaoer.core.policy import get_policy
 from dianxiaoer.shop import problems
 from dianxiaoer.shop.fallback import (
@@ -73,7 +73,7 @@ class ActionSuggestIntents(Action):
         question = question_of(tracker)
         entry = clear_answer(question)
         if entry is not None:
-            answer_entry(dispatcher, entry, question)
+            answer_entry(dispatcher, entry, question, empathy=is_annoyed(tracker))
             return []
         kind = problems.problem_kind(question)
         if kind is not None:

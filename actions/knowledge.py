@@ -43,6 +43,11 @@ def answer_entry(
     dispatcher.utter_message(response=response, **values)
 
 
+def is_annoyed(tracker: Tracker) -> bool:
+    """Whether this message's mood (slot `anger`) calls for empathy before an answer."""
+    return (tracker.get_slot("anger") or 0) >= get_policy()["complaints.empathy_level"]
+
+
 def decide(question: str) -> Decision:
     """Answer, suggest or none for `question`, with the policy's thresholds."""
     return decide_by_policy(question)
@@ -98,7 +103,7 @@ class ActionAnswerKnowledge(Action):
             return []
 
         decision = decide(question)
-        annoyed = (tracker.get_slot("anger") or 0) >= policy["complaints.empathy_level"]
+        annoyed = is_annoyed(tracker)
         if decision.kind == "answer":
             answer_entry(dispatcher, decision.hits[0].entry, question, empathy=annoyed)
             return []

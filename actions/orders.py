@@ -270,23 +270,61 @@ class ActionAskOrderId(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Utter the problem's reply (first ask only), then utter_ask_order_id."""
-        first_ask = tracker.get_slot("requested_slot") != "order_id"
-        topic = tracker.get_slot("order_topic")
-        if first_ask:
-            kind = None
-            if topic not in self.NO_ACKNOWLEDGEMENT:
-                kind = problems.problem_kind(tracker.latest_message.get("text"))
-            if kind is not None:
-                dispatcher.utter_message(
-                    response=problems.response_for(kind), **get_policy().reply_values()
-                )
-            elif topic in self.INTRODUCTIONS:
-                # no specific problem named: what the shop does for this kind of request
-                dispatcher.utter_message(
-                    response=self.INTRODUCTIONS[topic], **get_policy().reply_values()
-                )
+        events = self.acknowledge(dispatcher, tracker, "order_id", introduce=True)
         dispatcher.utter_message(response="utter_ask_order_id")
+        return events
+
+    @classmethod
+    def acknowledge(
+        cls, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, introduce: bool
+    ) -> list[dict[str, Any]]:
+        """Before the form's first question for `slot`: the reply for a reported problem.
+
+        With `introduce`, a request that names no problem gets its topic's introduction.
+        A status question that reports a problem ("单号… 橙子是烂的 不给售后") becomes
+        that problem's journey, so the answer after verification is about the problem.
+        """
+        if tracker.get_slot("requested_slot") == slot:
+            return []  # a repeated question (after a wrong format) is only the question
+        topic = tracker.get_slot("order_topic")
+        kind = None
+        if topic not in cls.NO_ACKNOWLEDGEMENT:
+            kind = problems.problem_kind(tracker.latest_message.get("text"))
+        if kind is not None:
+            dispatcher.utter_message(
+                response=problems.response_for(kind), **get_policy().reply_values()
+            )
+            if topic == "status" and problems.TOPIC[kind] != "status":
+                return [SlotSet("order_topic", problems.TOPIC[kind])]
+        elif introduce and topic in cls.INTRODUCTIONS:
+            # no specific problem named: what the shop does for this kind of request
+            dispatcher.utter_message(
+                response=cls.INTRODUCTIONS[topic], **get_policy().reply_values()
+            )
         return []
+
+
+class ActionAskPhoneTail(Action):
+    """The form's question for the phone tail, after acknowledging a reported problem.
+
+    When the order number came with the problem, the form starts here; the problem is
+    acknowledged as `action_ask_order_id` does when the number comes later.
+    """
+
+    def name(self) -> str:
+        """Rasa's form asks with action_ask_<slot> when the domain has it."""
+        return "action_ask_phone_tail"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Utter the problem's reply (when the form starts here), then utter_ask_phone_tail."""
+        events: list[dict[str, Any]] = []
+        if tracker.get_slot("requested_slot") is None:
+            # the form starts at the phone tail: the order number came with the problem
+            events = ActionAskOrderId.acknowledge(dispatcher, tracker, "phone_tail", False)
+        dispatcher.utter_message(response="utter_ask_phone_tail")
+        return events
 
 
 @survives_store_outage

@@ -190,7 +190,9 @@ _SEPARATOR = r"[\s,，.。!！~～?？、…]"
 _COURTESY_LEAD = re.compile(
     rf"^(?:(?:你好|您好|请问|在吗|在么|在嘛|在不在){_SEPARATOR}*"
     rf"|(?:hello|hi|亲爱的|亲|美女|小姐姐|客服|老板|掌柜的|掌柜|嗯嗯|嗯|好的|好吧|好嘞|ok|哦|噢|额|那个)"
-    rf"{_SEPARATOR}+)"
+    rf"{_SEPARATOR}+"
+    # a run of 嗯/哦 is an acknowledgement even without a separator ("嗯嗯都四天了")
+    rf"|(?:嗯{{2,}}|哦{{2,}}|噢{{2,}}){_SEPARATOR}*)"
 )
 _COURTESY_TRAIL = re.compile(
     r"[\s,，.。!！~～]*(?:谢谢|谢啦|谢了|多谢|感谢|thanks|thx)(?:你|您|亲|啦|了|啊|呀|哈)*"

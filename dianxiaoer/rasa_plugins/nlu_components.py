@@ -312,6 +312,10 @@ class InputGuard(_Untrained):
     scorer) is a complaint whatever else it asks: it goes to `file_complaint`, keeping the
     classifier's guess in the ranking. Plain annoyance keeps its intent (a late parcel is
     still chased); the anger slot counts it towards escalation.
+
+    A message that names a problem (`dianxiaoer.shop.problems`: 少寄, 烂了, 显示签收但没
+    收到 …) but was read as small talk or a question about the assistant ("你自己给我少寄
+    的") is the problem's intent: the order journey acknowledges it and asks for the order.
     """
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -336,6 +340,15 @@ class InputGuard(_Untrained):
                 message.set(
                     INTENT_RANKING_KEY,
                     [intent, *[r for r in ranking if r.get("name") != COMPLAINT_INTENT]],
+                    add_to_output=True,
+                )
+            elif name := problem_intent(message.get(INTENT) or {}, text):
+                intent = {"name": name, "confidence": 1.0}
+                ranking = message.get(INTENT_RANKING_KEY) or []
+                message.set(INTENT, intent, add_to_output=True)
+                message.set(
+                    INTENT_RANKING_KEY,
+                    [intent, *[r for r in ranking if r.get("name") != name]],
                     add_to_output=True,
                 )
         return messages
@@ -367,6 +380,28 @@ def _prefer_order_numbers(message: Message) -> None:
 
 
 COMPLAINT_INTENT = "file_complaint"
+#: Intents a problem report is misread as (an "OK", a greeting, "你能干啥"); the fallback
+#: action looks for problems itself.
+NOT_A_PROBLEM = frozenset({"affirm", "greet", "ask_capabilities", "out_of_scope"})
+#: The intent that opens each order journey of `dianxiaoer.shop.problems.TOPIC`.
+PROBLEM_INTENTS = {
+    "quality": "report_quality_problem",
+    "urge": "urge_delivery",
+    "status": "check_order_status",
+    "payment": "report_payment_failure",
+}
+
+
+def problem_intent(intent: dict[str, Any], text: str) -> str | None:
+    """The intent of a problem report the classifier took for small talk, else None."""
+    if intent.get("name") not in NOT_A_PROBLEM:
+        return None
+    from dianxiaoer.shop import problems
+
+    kind = problems.problem_kind(text)
+    return PROBLEM_INTENTS.get(problems.TOPIC[kind]) if kind else None
+
+
 #: Staff training requests mention complaints and threats without making them.
 TRAINING_INTENTS = frozenset({"start_training", "start_quiz", "start_roleplay", "stop_training"})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.orders import ActionAskOrderId
+from actions.orders import ActionAskOrderId, ActionAskPhoneTail
 from tests.actions.trackers import make_tracker, run_action, user_event
 
 
@@ -57,6 +57,44 @@ def test_a_request_with_no_named_problem_gets_what_the_shop_does_first():
         responses, messages = _ask(text, intent, topic)
         assert responses == [f"utter_order_intro_{topic}", "utter_ask_order_id"], text
         assert "quality_days" in messages[0]
+
+
+def _ask_tail(text: str, intent: str, topic: str, requested: str | None = None):
+    tracker = make_tracker(
+        [user_event(text, intent)], {"order_topic": topic, "requested_slot": requested}
+    )
+    messages, events = run_action(ActionAskPhoneTail(), tracker, {})
+    return [m["response"] for m in messages], events
+
+
+def test_an_order_number_sent_with_a_problem_gets_the_acknowledgement_before_the_tail():
+    # the form starts at the phone tail: the problem is answered first, and a status
+    # question that reports one becomes that problem's journey
+    responses, events = _ask_tail(
+        "202611010001 买的苹果是烂的 售后还不给处理", "check_order_status", "status"
+    )
+    assert responses == ["utter_problem_spoiled", "utter_ask_phone_tail"]
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "order_topic", "value": "quality"}
+    ]
+    # a journey already about the problem keeps its topic
+    responses, events = _ask_tail("202611010001 少寄了一件", "report_quality_problem", "quality")
+    assert responses == ["utter_problem_missing_part", "utter_ask_phone_tail"] and events == []
+
+
+def test_the_tail_after_the_order_number_question_is_only_asked():
+    # the problem was acknowledged with the order-number question already
+    assert _ask_tail("202611010001", "inform", "quality", requested="order_id")[0] == [
+        "utter_ask_phone_tail"
+    ]
+    assert _ask_tail("12", "inform", "quality", requested="phone_tail")[0] == [
+        "utter_ask_phone_tail"
+    ]
+    # a plain status question with its number: only the question
+    assert _ask_tail("202611010001 到哪了", "check_order_status", "status") == (
+        ["utter_ask_phone_tail"],
+        [],
+    )
 
 
 def _confirm(text: str, intent: str, last_bot: str | None = None):

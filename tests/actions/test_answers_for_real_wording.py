@@ -53,6 +53,20 @@ def test_an_annoyed_question_hears_empathy_before_the_answer(domain):
     assert annoyed_replies[1:] == calm_replies
 
 
+def test_an_annoyed_question_the_intent_model_missed_hears_empathy_too(shop, domain):  # noqa: F811
+    # the fallback answers a clear knowledge match itself: with the same empathy line
+    text = "七天无理由退货到底怎么算 别再忽悠我了"
+    ranking = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "ask_faq", "confidence": 0.3}]
+    replies = {}
+    for anger in (0, 1.0):
+        tracker = make_tracker([user_event(text, "nlu_fallback", 0.4, ranking)], {"anger": anger})
+        replies[anger] = [
+            m["response"] for m in run_action(ActionSuggestIntents(), tracker, domain)[0]
+        ]
+    assert replies[0] == ["utter_knowledge_faq"]
+    assert replies[1.0] == ["utter_empathy_first", "utter_knowledge_faq"]
+
+
 def test_thanks_or_praise_the_model_missed_gets_thanks_not_suggestions(shop, domain):  # noqa: F811
     ranking = [
         {"name": "nlu_fallback", "confidence": 0.5},

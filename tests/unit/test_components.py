@@ -149,3 +149,29 @@ def test_an_order_number_is_not_also_a_tracking_number():
     message.set("entities", [order, tracking, other])
     InputGuard({}).process([message])
     assert message.get("entities") == [order, other]
+
+
+@pytest.mark.parametrize(
+    "text, guess, expected",
+    [
+        ("你们自己少发了一件", "ask_capabilities", "report_quality_problem"),
+        ("嗯 快递三天没动静了 卡在中转站", "affirm", "urge_delivery"),
+        ("在吗 显示签收了我却没收到", "greet", "check_order_status"),
+        ("付了一次怎么扣了两次钱", "out_of_scope", "report_payment_failure"),
+        # a confident reading that is not small talk stays
+        ("你们少发了一件", "request_return", "request_return"),
+        # thanks that mention a problem are still thanks
+        ("谢谢 少发的那件收到了", "thank", "thank"),
+        # no problem named: the guess stays
+        ("你都会干啥", "ask_capabilities", "ask_capabilities"),
+    ],
+)
+def test_a_problem_report_read_as_small_talk_is_the_problem(text, guess, expected):
+    message = Message(data={"text": text})
+    TextNormalizer({"max_chars": 300}).process([message])
+    message.set("intent", {"name": guess, "confidence": 0.6})
+    message.set("intent_ranking", [{"name": guess, "confidence": 0.6}])
+    InputGuard({}).process([message])
+    assert message.get("intent")["name"] == expected
+    # the classifier's guess stays in the ranking
+    assert guess in [r["name"] for r in message.get("intent_ranking")]

@@ -91,6 +91,11 @@ def test_strip_courtesy_keeps_words_with_their_own_meaning():
     assert strip_courtesy("好慢啊") == "好慢啊"  # "好" without a separator is no courtesy
     assert strip_courtesy("你好") == "你好"
     assert strip_courtesy("好的 谢谢") == "谢谢"  # the thanks is all that is left: kept
+    # a run of 嗯/哦 acknowledges without a separator; a single 嗯 needs one
+    assert strip_courtesy("嗯嗯都四天了还在揽收") == "都四天了还在揽收"
+    assert strip_courtesy("哦哦 那我的包裹到哪了") == "那我的包裹到哪了"
+    assert strip_courtesy("嗯好的") == "嗯好的"
+    assert strip_courtesy("嗯嗯") == "嗯嗯"
 
 
 def test_save_and_load_round_trip_without_pickle(model, tmp_path):

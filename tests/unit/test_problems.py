@@ -43,6 +43,10 @@ from dianxiaoer.shop.problems import KINDS, problem_kind, response_for
         ("收到的颜色跟我选的不一样", "wrong_item"),
         ("三天了还在揽收 是不是没发啊", "stalled"),
         ("订单一直是出库状态 没动静", "stalled"),
+        ("寄来的桃子一半都烂了", "spoiled"),
+        ("芒果收到就是烂的", "spoiled"),
+        ("靴子码数和实际不符 小了一码", "not_as_described"),
+        ("收到的颜色和实物不符", "not_as_described"),
     ],
 )
 def test_problem_kinds(text, kind):
