@@ -33,7 +33,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install data train store demo-data import-catalogue import-orders widget browser-deps run chat test lint validate pytest test-browser test-core test-nlu eval kb-report bench-kb lock clean training-report report review-unanswered merge-reviewed bench-report run-scaled bench-scale scale-deps bench eval-real
+.PHONY: help install data train store demo-data import-catalogue import-orders widget browser-deps run chat test lint validate pytest test-browser test-core test-nlu eval kb-report bench-kb lock clean training-report report review-unanswered merge-reviewed bench-report run-scaled bench-scale scale-deps bench bench-long eval-real
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -210,3 +210,6 @@ bench-scale: train scale-deps  ## throughput of one Rasa replica vs two behind h
 
 bench: install  ## project vs stock Rasa 3.6: latency, throughput, memory, cold start, long conversations (BENCH_TRAIN=1 retrains both)
 	@$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+bench-long: train store  ## cost of a turn as one conversation grows to 400 turns, in process (scripts/bench_long.py)
+	@$(BIN)/python scripts/bench_long.py $(BENCH_ARGS)
