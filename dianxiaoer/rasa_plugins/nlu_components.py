@@ -334,24 +334,22 @@ class InputGuard(_Untrained):
             elif is_training_request(message.get(INTENT) or {}):
                 continue  # "模拟一个要给差评的顾客" asks for practice, it is no threat
             elif is_heated_complaint(info.get("original") or text):
-                intent = {"name": COMPLAINT_INTENT, "confidence": 1.0}
-                ranking = message.get(INTENT_RANKING_KEY) or []
-                message.set(INTENT, intent, add_to_output=True)
-                message.set(
-                    INTENT_RANKING_KEY,
-                    [intent, *[r for r in ranking if r.get("name") != COMPLAINT_INTENT]],
-                    add_to_output=True,
-                )
+                self._promote(message, COMPLAINT_INTENT)
             elif name := problem_intent(message.get(INTENT) or {}, text):
-                intent = {"name": name, "confidence": 1.0}
-                ranking = message.get(INTENT_RANKING_KEY) or []
-                message.set(INTENT, intent, add_to_output=True)
-                message.set(
-                    INTENT_RANKING_KEY,
-                    [intent, *[r for r in ranking if r.get("name") != name]],
-                    add_to_output=True,
-                )
+                self._promote(message, name)
         return messages
+
+    @staticmethod
+    def _promote(message: Message, name: str) -> None:
+        """`name` with certainty, the classifier's ranking kept after it."""
+        intent = {"name": name, "confidence": 1.0}
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(
+            INTENT_RANKING_KEY,
+            [intent, *[r for r in ranking if r.get("name") != name]],
+            add_to_output=True,
+        )
 
     @staticmethod
     def _set(message: Message, name: str) -> None:
