@@ -11,7 +11,8 @@ What is replaced, by which placeholder (simplified and traditional script alike)
 - tracking numbers (courier prefix + 10-15 digits, or 13-15 digits) <运单号>;
 - mobile numbers (11 digits from 13-19, with +86, spaces or dashes) <手机号>; landlines
   (0 + area code, 7-8 digits, extension) <电话>;
-- the shop's 12-digit order numbers <订单号> (as `dianxiaoer.shop.journeys.extract_order_id`);
+- the shop's order numbers <订单号>, in the policy's format (`orders.id_pattern`, as
+  `dianxiaoer.shop.journeys.extract_order_id`; 12 digits by default);
 - street addresses <地址>: a run of address parts (省/市/区/县/镇/街道/路/街/巷/号/弄/栋/
   单元/楼/室/小区/花园/大厦…) down to street level — a lone city or district stays, as
   "能寄到新疆吗" must stay useful — and whatever follows 地址/收货地址/住址 up to the
@@ -99,7 +100,6 @@ _LANDLINE = re.compile(
     r"(?<!\d)(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[- ]?[2-9]\d{2,3}[- ]?\d{4}"
     r"(?:(?:-|转|轉|ext\.?)\d{1,5})?(?!\d)"
 )
-_ORDER = re.compile(r"(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])")
 _TAIL = re.compile(r"(?<![\d.¥￥$])\d{4}(?![\d.年元块塊]|ml|mAh|毫安)")
 _DIGITS = re.compile(r"\d{5,}(?![\d元块塊]|ml|mAh|毫安)")
 
@@ -216,6 +216,16 @@ class Masker:
         """`names`: customer names to mask wherever they occur (read once, by the caller)."""
         self.names = {n for n in names if 2 <= len(n) <= 4}
         self.lengths = sorted({len(n) for n in self.names}, reverse=True)
+        self._orders: re.Pattern | None = None  # the policy's format, read at first use
+
+    @property
+    def orders(self) -> re.Pattern:
+        """The shop's order numbers (policy `orders.id_pattern`), standing alone."""
+        if self._orders is None:
+            from dianxiaoer.core.policy import order_id_regex
+
+            self._orders = re.compile(order_id_regex())
+        return self._orders
 
     def __call__(self, text: str) -> str:
         """The text with personal data replaced by placeholders."""
@@ -237,10 +247,11 @@ class Masker:
         text = _KEEP.sub(keep, text)
         text = _BANK_CARD.sub(put(BANK_CARD), text)
         text = _MOBILE_INTL.sub(put(MOBILE), text)  # before the 13-digit tracking numbers
+        # the shop's own format before tracking numbers, which a letter prefix can look like
+        text = self.orders.sub(put(ORDER), text)
         text = _TRACKING.sub(put(TRACKING), text)
         text = _MOBILE.sub(put(MOBILE), text)
         text = _LANDLINE.sub(put(PHONE), text)
-        text = _ORDER.sub(put(ORDER), text)
         text = self._addresses(text)
         text = _TAIL.sub(put(TAIL), text)
         text = _DIGITS.sub(put(NUMBER), text)
