@@ -30,8 +30,15 @@ from bench import LONG_CYCLE  # noqa: E402
 
 async def converse(turns: int, profile: cProfile.Profile | None) -> list[float]:
     """Milliseconds of each turn of one conversation (the last 100 profiled if asked)."""
+    import logging
+
     from rasa.core.agent import load_agent
     from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.log_utils import configure_structlog
+
+    # as `rasa run` does; unconfigured, Rasa's structured log prints every debug line
+    logging.basicConfig(level=logging.WARNING)
+    configure_structlog(logging.WARNING)
 
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
     agent = await load_agent(
@@ -63,7 +70,6 @@ def main() -> int:
         SHOP_POLICY_FILE=str(stack.round_the_clock_policy(tmp)),
         FOLLOWUP_DELAY_SECONDS="7200",
         ACTIONS_TOKEN=stack.actions_token(),
-        LOG_LEVEL="WARNING",
     )
     os.environ.update(env)  # this process is the Rasa server: same settings
     stack.prepare_store(env)
