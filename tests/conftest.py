@@ -67,6 +67,27 @@ def production_secrets() -> dict[str, str]:
     return {s.env: f"{s.env.lower()}-test-production-secret-0123" for s in needed("all")}
 
 
+SHOP_ORDER_NUMBERS = """\
+orders:
+  id_pattern: 'QH\\d{11}'
+  id_format: QH加11位数字
+  id_example: QH20261201001
+"""
+
+
+@pytest.fixture
+def use_shop_order_numbers(tmp_path, monkeypatch):
+    """Call to give the example shop's order numbers (QH + 11 digits) as policy overrides."""
+
+    def use() -> Path:
+        overrides = tmp_path / "policy_shop.yml"
+        overrides.write_text(SHOP_ORDER_NUMBERS, encoding="utf-8")
+        monkeypatch.setenv("SHOP_POLICY_OVERRIDES", str(overrides))
+        return overrides
+
+    return use
+
+
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     """The model; scripts/train.sh is a no-op when data/config are unchanged."""

@@ -261,16 +261,10 @@ def test_every_placeholder_has_a_stand_in_that_it_masks():
             assert mask(stand_in) == placeholder, stand_in
 
 
-def test_a_shops_own_order_numbers_are_masked_as_order_numbers(tmp_path, monkeypatch):
+def test_a_shops_own_order_numbers_are_masked_as_order_numbers(use_shop_order_numbers):
     """The order-number format is the shop's policy (orders.id_pattern), not 12 digits."""
     assert Masker()("订单QH20261201001到哪了") == "订单<运单号>到哪了"  # not this shop's format
-    overrides = tmp_path / "policy_shop.yml"
-    overrides.write_text(
-        "orders:\n  id_pattern: 'QH\\d{11}'\n  id_format: QH加11位数字\n"
-        "  id_example: QH20261201001\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("SHOP_POLICY_OVERRIDES", str(overrides))
+    use_shop_order_numbers()
     masker = Masker()
     assert masker("订单QH20261201001到哪了") == "订单<订单号>到哪了"
     # a courier's number stays a tracking number; a 12-digit run is no order number here

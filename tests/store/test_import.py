@@ -44,21 +44,10 @@ def url(tmp_path):
     return url
 
 
-SHOP_ORDER_NUMBERS = """\
-orders:
-  id_pattern: 'QH\\d{11}'
-  id_format: QH加11位数字
-  id_example: QH20261201001
-"""
-
-
 @pytest.fixture(autouse=True)
-def shop_order_numbers(tmp_path, monkeypatch):
+def shop_order_numbers(use_shop_order_numbers):
     """The example shop's order numbers (QH + 11 digits), as its policy overrides say."""
-    overrides = tmp_path / "policy_shop.yml"
-    overrides.write_text(SHOP_ORDER_NUMBERS, encoding="utf-8")
-    monkeypatch.setenv("SHOP_POLICY_OVERRIDES", str(overrides))
-    return overrides
+    return use_shop_order_numbers()
 
 
 @pytest.fixture

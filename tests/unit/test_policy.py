@@ -97,7 +97,7 @@ def test_order_number_format_is_checked(tmp_path: Path, pattern, example, messag
         load_policy(custom)
 
 
-def test_a_shops_order_numbers_are_read_and_described(tmp_path: Path, monkeypatch):
+def test_a_shops_order_numbers_are_read_and_described(use_shop_order_numbers):
     """The order-number format is the policy's: the form's check and the replies follow
     the shop's overrides at once (the NLU regex after `make data` and training)."""
     from dianxiaoer.rasa_plugins.knowledge_nlu import render
@@ -105,13 +105,7 @@ def test_a_shops_order_numbers_are_read_and_described(tmp_path: Path, monkeypatc
 
     assert extract_order_id("订单202611010001到哪了") == "202611010001"
     assert extract_order_id("QH20261201001") is None
-    overrides = tmp_path / "policy_shop.yml"
-    overrides.write_text(
-        "orders:\n  id_pattern: 'QH\\d{11}'\n  id_format: QH加11位数字\n"
-        "  id_example: QH20261201001\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("SHOP_POLICY_OVERRIDES", str(overrides))
+    use_shop_order_numbers()
     assert extract_order_id("订单QH20261201001到哪了") == "QH20261201001"
     assert extract_order_id("202611010001") is None
     assert extract_order_id("XQH20261201001") is None  # inside a longer code
