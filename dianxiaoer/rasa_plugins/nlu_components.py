@@ -314,8 +314,8 @@ class InputGuard(_Untrained):
     still chased); the anger slot counts it towards escalation.
 
     A message that names a problem (`dianxiaoer.shop.problems`: 少寄, 烂了, 显示签收但没
-    收到 …) but was read as small talk or a question about the assistant ("你自己给我少寄
-    的") is the problem's intent: the order journey acknowledges it and asks for the order.
+    收到 …) but was read as small talk or a question about the assistant ("你们自己漏发了
+    一件") is the problem's intent: the order journey acknowledges it and asks for the order.
     """
 
     def process(self, messages: list[Message]) -> list[Message]:
