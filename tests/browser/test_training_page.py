@@ -14,23 +14,23 @@ pytestmark = pytest.mark.browser
 
 
 def wait_for_bot(page, expect: str, before: int, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        hit = next((t for t in bot_texts(page)[before:] if expect in t), None)
-        if hit:
-            return hit
-        page.wait_for_timeout(200)
-    raise AssertionError(f"no bot message with {expect!r}: {bot_texts(page)[before:]}")
+    """The first bot message after the first `before` that contains `expect`."""
+    return _wait(page, before, lambda t: expect in t, f"bot message with {expect!r}", timeout)
 
 
 def wait_for_feedback(page, before: int, timeout: float = 30) -> str:
     """The verdict on an answer: ✔ right, ✘ wrong or △ partly right."""
-    for _ in range(int(timeout * 5)):
-        hit = next((t for t in bot_texts(page)[before:] if t[:1] in "✔✘△"), None)
+    return _wait(page, before, lambda t: t[:1] in "✔✘△", "verdict on the answer", timeout)
+
+
+def _wait(page, before: int, match, what: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        hit = next((t for t in bot_texts(page)[before:] if match(t)), None)
         if hit:
             return hit
         page.wait_for_timeout(200)
-    raise AssertionError(f"no verdict on the answer: {bot_texts(page)[before:]}")
+    raise AssertionError(f"no {what}: {bot_texts(page)[before:]}")
 
 
 def test_trainee_page_quiz_and_trainer_view(servers, browser):

@@ -90,21 +90,26 @@ def test_new_vocabulary_needs_no_retraining(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😀😀", "？？？"])
-def test_guard_labels_meaningless_input(text):
+def guarded(text: str, intent: str, confidence: float = 0.9, **data) -> Message:
+    """`text` normalized, classified as `intent` (plus `data`: ranking, entities), guarded."""
     message = Message(data={"text": text})
     TextNormalizer({"max_chars": 300}).process([message])
-    message.set("intent", {"name": "greet", "confidence": 0.9})
+    message.set("intent", {"name": intent, "confidence": confidence})
+    for key, value in data.items():
+        message.set(key, value)
     InputGuard({}).process([message])
+    return message
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀", "？？？"])
+def test_guard_labels_meaningless_input(text):
+    message = guarded(text, "greet")
     assert message.get("intent") == {"name": GIBBERISH_INTENT, "confidence": 1.0}
     assert message.get("entities") == []
 
 
 def test_guard_leaves_real_messages_alone():
-    message = Message(data={"text": "你好"})
-    TextNormalizer({"max_chars": 300}).process([message])
-    message.set("intent", {"name": "greet", "confidence": 0.9})
-    InputGuard({}).process([message])
+    message = guarded("你好", "greet")
     assert message.get("intent")["name"] == "greet"
 
 
@@ -128,13 +133,8 @@ def test_bare_identifiers(text, entities, expected):
 
 
 def test_guard_labels_bare_order_numbers_inform():
-    message = Message(data={"text": "202611010001"})
-    TextNormalizer({"max_chars": 300}).process([message])
-    message.set("intent", {"name": "nlu_fallback", "confidence": 0.55})
-    message.set(
-        "entities", [{"entity": "order_id", "start": 0, "end": 12, "value": "202611010001"}]
-    )
-    InputGuard({}).process([message])
+    order = {"entity": "order_id", "start": 0, "end": 12, "value": "202611010001"}
+    message = guarded("202611010001", "nlu_fallback", 0.55, entities=[order])
     assert message.get("intent") == {"name": "inform", "confidence": 1.0}
     assert message.get("entities")  # entities kept
 
@@ -167,11 +167,7 @@ def test_an_order_number_is_not_also_a_tracking_number():
     ],
 )
 def test_a_problem_report_read_as_small_talk_is_the_problem(text, guess, expected):
-    message = Message(data={"text": text})
-    TextNormalizer({"max_chars": 300}).process([message])
-    message.set("intent", {"name": guess, "confidence": 0.6})
-    message.set("intent_ranking", [{"name": guess, "confidence": 0.6}])
-    InputGuard({}).process([message])
+    message = guarded(text, guess, 0.6, intent_ranking=[{"name": guess, "confidence": 0.6}])
     assert message.get("intent")["name"] == expected
     # the classifier's guess stays in the ranking
     assert guess in [r["name"] for r in message.get("intent_ranking")]
