@@ -658,10 +658,12 @@ def _copied_validation_tracker() -> None:
     ):
         from rasa.shared.core.events import SlotSet
 
+        # Rasa's own path when there is nothing to validate or no copy will do; the copy
+        # is made only when it is sent
+        if action_module.ACTION_VALIDATE_SLOT_MAPPINGS not in domain.user_actions:
+            return await original(self, extraction_events, output_channel, nlg, tracker, domain)
         _tracker = validation_tracker(tracker, extraction_events, domain)
-        if _tracker is None or action_module.ACTION_VALIDATE_SLOT_MAPPINGS not in (
-            domain.user_actions
-        ):
+        if _tracker is None:
             return await original(self, extraction_events, output_channel, nlg, tracker, domain)
         # the rest as in Rasa 3.6 (rasa/core/actions/action.py)
         slot_events = [e for e in extraction_events if isinstance(e, SlotSet)]
